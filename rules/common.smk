@@ -1,0 +1,70 @@
+# Configuration validation and target functions shared by every stage.
+from pathlib import Path
+
+from ganplify.config import ConfigError, study_n_samples, validate_config
+from ganplify.studies import APPROACH_DIRS
+
+
+# Fail before any job is planned: a wrong key costs a second, not a cluster allocation.
+validate_config(config, schema_path=Path(workflow.basedir) / "schemas" / "config.schema.yaml")
+
+
+localrules:
+    gather,
+    fit_summary,
+    plot_overview,
+    plot_quantile_errors,
+    export_config,
+
+
+wildcard_constraints:
+    study="[a-z][a-z0-9_]*",
+    i=r"\d+",
+
+
+STUDIES = list(config["studies"])
+APPROACHES = list(config["approaches"])
+
+
+def study_cfg(wildcards):
+    return config["studies"][wildcards.study]
+
+
+def run_files(study, approach):
+    """Per-run output files of one approach of one study, in run order."""
+    return expand(
+        "results/{study}/{dir}/{i}.h5",
+        study=study,
+        dir=APPROACH_DIRS[approach],
+        i=range(study_n_samples(config, study)),
+    )
+
+
+def gather_inputs(wildcards):
+    return {a: run_files(wildcards.study, a) for a in APPROACHES}
+
+
+def overview_inputs(wildcards):
+    inputs = {"sample": f"results/{wildcards.study}/samples/0.h5"}
+    if "fit" in APPROACHES:
+        inputs["fit"] = f"results/{wildcards.study}/fits/0.h5"
+    return inputs
+
+
+def final_outputs():
+    """Everything `snakemake` builds by default: tables, figures and the exported config."""
+    out = ["results/config.yaml"]
+    for study in STUDIES:
+        out += [
+            f"results/{study}/quantile_errors.h5",
+            f"results/{study}/equivalent_events.csv",
+        ]
+        out += expand(
+            "results/{study}/figures/{fig}.{ext}",
+            study=study,
+            fig=["overview", "quantile_errors"],
+            ext=["png", "pdf"],
+        )
+        if "fit" in APPROACHES:
+            out.append(f"results/{study}/fit_summary.csv")
+    return out

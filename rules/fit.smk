@@ -1,0 +1,33 @@
+rule fit:
+    input:
+        "results/{study}/samples/{i}.h5",
+    output:
+        "results/{study}/fits/{i}.h5",
+    log:
+        "logs/{study}/fit/{i}.log",
+    benchmark:
+        "results/benchmarks/{study}/fit/{i}.tsv"
+    params:
+        study_cfg=study_cfg,
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/fit.py"
+
+
+rule fit_summary:
+    input:
+        lambda w: run_files(w.study, "fit"),
+    output:
+        report(
+            "results/{study}/fit_summary.csv",
+            caption="../report/fit_summary.rst",
+            category="Tables",
+            subcategory="{study}",
+        ),
+    log:
+        "logs/{study}/fit_summary.log",
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/fit_summary.py"

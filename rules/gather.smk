@@ -1,0 +1,37 @@
+rule gather:
+    input:
+        unpack(gather_inputs),
+    output:
+        h5="results/{study}/quantile_errors.h5",
+        csv=report(
+            "results/{study}/equivalent_events.csv",
+            caption="../report/equivalent_events.rst",
+            category="Tables",
+            subcategory="{study}",
+        ),
+    log:
+        "logs/{study}/gather.log",
+    params:
+        approaches=APPROACHES,
+        study_cfg=study_cfg,
+        stats_cfg=config["statistics"],
+        seed=config["seed"],
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/gather.py"
+
+
+rule export_config:
+    output:
+        report(
+            "results/config.yaml",
+            caption="../report/config.rst",
+            category="Configuration",
+        ),
+    log:
+        "logs/export_config.log",
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/export_config.py"

@@ -1,0 +1,212 @@
+"""What each workflow job does, as plain functions of paths and configuration.
+
+The scripts in ``workflow_scripts/`` only unpack Snakemake's ``snakemake`` object and call these, so
+every job can be run, tested and debugged without Snakemake.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, seeding
+from .fits import CAMELBACK_PARAMETERS, fit_camelback, fitted_cdf
+from .gather import EQUIVALENCE_COLUMNS, equivalence_rows, reference_mse, stack_runs
+from .io import provenance, quantile_key, read_attrs, read_dataset, read_fractions, write_h5
+from .quantiles import cell_probabilities, quantile_mse
+from .studies import all_fractions, quantile_edges, truth_from_config
+
+log = logging.getLogger("ganplify")
+
+
+def setup_logging(path) -> None:
+    """Send this job's log records (and warnings) to ``path``, Snakemake's ``log:`` file."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        filename=path,
+        filemode="w",
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    logging.captureWarnings(True)
+
+
+def make_sample(out, *, study: str, study_cfg: Mapping, seed: int, index: int) -> np.ndarray:
+    """Draw training sample ``index`` of ``study`` and write it with its cell fractions."""
+    truth = truth_from_config(study_cfg["truth"])
+    n = int(study_cfg["n_train"])
+    x = truth.sample(n, seeding.rng(seed, study, "sample", index))
+    fractions = all_fractions(x, truth, study_cfg["quantiles"])
+    write_h5(
+        out,
+        {"x": x, **{quantile_key(k): f for k, f in fractions.items()}},
+        provenance(
+            seed=seed,
+            seed_identity=[study, "sample", index],
+            study=study,
+            index=index,
+            n=n,
+            config=dict(study_cfg),
+        ),
+    )
+    log.info("sample %s/%d: %d points written to %s", study, index, n, out)
+    return x
+
+
+def fit_sample(sample_path, out, *, study_cfg: Mapping) -> dict:
+    """Fit the training sample in ``sample_path`` and write the fit and its cell probabilities."""
+    x = read_dataset(sample_path, "x")
+    attrs = read_attrs(sample_path)
+    truth = truth_from_config(study_cfg["truth"])
+    result = fit_camelback(x)
+    cdf = fitted_cdf(result)
+    datasets = {
+        "values": result.values,
+        "errors": result.errors,
+        "covariance": result.covariance,
+        "truth_values": np.array([truth.parameters[p] for p in CAMELBACK_PARAMETERS]),
+    }
+    for k in study_cfg["quantiles"]:
+        probs = cell_probabilities(cdf, quantile_edges(truth, k))
+        datasets[quantile_key(k)] = probs if result.valid else np.full(int(k), np.nan)
+    write_h5(
+        out,
+        datasets,
+        provenance(
+            study=attrs.get("study"),
+            index=attrs.get("index"),
+            sample_file=str(sample_path),
+            sample_seed=attrs.get("seed"),
+            parameters=list(result.names),
+            valid=result.valid,
+            accurate=result.accurate,
+            fval=result.fval,
+            edm=result.edm,
+            nfcn=result.nfcn,
+            n_attempts=result.n_attempts,
+            message=result.message,
+            config=dict(study_cfg),
+        ),
+    )
+    level = logging.INFO if result.valid else logging.WARNING
+    log.log(level, "fit of %s: valid=%s values=%s", sample_path, result.valid, result.as_dict())
+    return result.as_dict()
+
+
+def gather_study(
+    run_files: Mapping[str, Sequence[str]],
+    *,
+    study: str,
+    study_cfg: Mapping,
+    stats_cfg: Mapping,
+    seed: int,
+    out_h5,
+    out_csv,
+) -> list[dict]:
+    """Gather every approach's per-run fractions into quantile errors and the equivalence table.
+
+    ``run_files[approach]`` lists the per-run files of that approach in run order. Runs whose
+    fractions are not finite (failed fits) are excluded from the statistics and counted in the log.
+    The reference curves of truth samples (Fig. 2) are computed here too.
+    """
+    ks = [int(k) for k in study_cfg["quantiles"]]
+    n_train = int(study_cfg["n_train"])
+    truth = truth_from_config(study_cfg["truth"])
+    datasets: dict[str, np.ndarray] = {"K": np.array(ks)}
+    rows: list[dict] = []
+    for approach, files in run_files.items():
+        mse = np.stack(
+            [quantile_mse(stack_runs(read_fractions(f, k) for f in files)) for k in ks], axis=-1
+        )
+        finite = np.all(np.isfinite(mse), axis=tuple(range(1, mse.ndim)))
+        n_bad = int((~finite).sum())
+        if n_bad:
+            log.warning("%s/%s: %d of %d runs failed and are excluded", study, approach, n_bad,
+                        len(files))
+        datasets[f"{approach}/mse"] = mse
+        datasets[f"{approach}/ok"] = finite
+        rows += equivalence_rows(
+            approach,
+            n_train,
+            {k: mse[finite, j] for j, k in enumerate(ks)},
+            rng_for=lambda k, a=approach: seeding.rng(seed, study, "bootstrap", a, k),
+            n_resamples=int(stats_cfg["bootstrap_resamples"]),
+            confidence_level=float(stats_cfg["confidence_level"]),
+        )
+    sizes = [int(n) for n in study_cfg["reference_sizes"]]
+    datasets["reference/sizes"] = np.array(sizes)
+    datasets["reference/mse"] = reference_mse(
+        truth.sample,
+        {k: quantile_edges(truth, k) for k in ks},
+        sizes,
+        int(stats_cfg["reference_repeats"]),
+        rng_for=lambda n: seeding.rng(seed, study, "reference", n),
+    )
+    write_h5(out_h5, datasets, provenance(seed=seed, study=study, config=dict(study_cfg),
+                                          approaches=list(run_files)))
+    write_csv(out_csv, rows, EQUIVALENCE_COLUMNS)
+    for r in rows:
+        log.info("%s", json.dumps(r))
+    return rows
+
+
+def summarize_fits(fit_files: Sequence[str], out_csv) -> dict:
+    """Convergence and parameter summary of a study's fits (failed fits are counted, not hidden)."""
+    valid = np.array([bool(read_attrs(f)["valid"]) for f in fit_files])
+    values = stack_runs(read_dataset(f, "values") for f in fit_files)
+    errors = stack_runs(read_dataset(f, "errors") for f in fit_files)
+    truth = read_dataset(fit_files[0], "truth_values")
+    row = {"n_fits": len(fit_files), "n_valid": int(valid.sum()), "n_failed": int((~valid).sum())}
+    ok = valid & np.all(np.isfinite(values), axis=1)
+    for j, name in enumerate(CAMELBACK_PARAMETERS):
+        v, e = values[ok, j], errors[ok, j]
+        pull = (v - truth[j]) / e
+        row[f"{name}_truth"] = float(truth[j])
+        row[f"{name}_mean"] = float(v.mean()) if v.size else float("nan")
+        row[f"{name}_std"] = float(v.std(ddof=1)) if v.size > 1 else float("nan")
+        row[f"{name}_mean_error"] = float(e.mean()) if e.size else float("nan")
+        row[f"{name}_pull_mean"] = float(pull.mean()) if v.size else float("nan")
+        row[f"{name}_pull_std"] = float(pull.std(ddof=1)) if v.size > 1 else float("nan")
+    write_csv(out_csv, [row], list(row))
+    if row["n_failed"]:
+        log.warning("%d of %d fits failed", row["n_failed"], row["n_fits"])
+    return row
+
+
+def write_csv(path, rows: Sequence[Mapping], columns: Sequence[str]) -> None:
+    """Write ``rows`` with exactly ``columns``, floats in full precision."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="raise")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in r.items()})
+
+
+def export_config(config: Mapping, out) -> None:
+    """Write the validated, merged configuration and run metadata (for the report)."""
+    import platform
+
+    import yaml
+
+    meta = {
+        "ganplify_version": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
+    try:
+        import snakemake
+
+        meta["snakemake"] = snakemake.__version__
+    except ImportError:  # pragma: no cover - the workflow always has it
+        pass
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w") as fh:
+        fh.write("# Configuration used for this run (validated, after merging --configfile).\n")
+        yaml.safe_dump({"config": dict(config), "run_metadata": meta}, fh, sort_keys=False)

@@ -1,0 +1,119 @@
+"""The study's figures. Functions take arrays and return matplotlib figures; callers save them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .equivalence import equivalent_events, expected_mse_sample  # noqa: E402
+
+#: One colour per approach, the paper's: sample blue, fit green, GAN orange.
+COLORS = {"truth": "black", "sample": "tab:blue", "fit": "tab:green", "gan": "tab:orange",
+          "ensemble": "tab:red"}
+LABELS = {"sample": "Sample", "fit": "5-parameter fit", "gan": "GAN", "ensemble": "GAN ensemble"}
+
+plt.rcParams.update({"font.size": 12, "axes.labelsize": 13, "legend.fontsize": 10,
+                     "figure.dpi": 110, "savefig.bbox": "tight"})
+
+
+def overview_figure(
+    truth,
+    sample,
+    edges,
+    *,
+    fit_cdf_pdf=None,
+    generated=None,
+    xlim: tuple[float, float] = (-9.0, 9.0),
+):
+    """Fig. 1 analogue: truth, one training sample, its fit, (a GAN sample) and quantile edges.
+
+    ``fit_cdf_pdf`` is the fitted density as a callable; ``generated`` a large generated sample.
+    """
+    fig, ax = plt.subplots(figsize=(7.0, 4.5))
+    x = np.linspace(*xlim, 801)
+    sample = np.asarray(sample).ravel()
+    bins = np.linspace(*xlim, 37)
+    ax.hist(sample, bins=bins, density=True, color=COLORS["sample"], alpha=0.35,
+            label=f"Sample ({sample.size} points)")
+    if generated is not None:
+        ax.hist(np.asarray(generated).ravel(), bins=np.linspace(*xlim, 91), density=True,
+                histtype="step", lw=1.8, color=COLORS["gan"], label="GAN (large sample)")
+    if fit_cdf_pdf is not None:
+        ax.plot(x, fit_cdf_pdf(x), color=COLORS["fit"], lw=2.0, label="Fit to the sample")
+    ax.plot(x, truth.pdf(x), color=COLORS["truth"], lw=2.0, label="Truth")
+    for j, e in enumerate(edges):
+        ax.axvline(e, color="0.45", ls=":", lw=1.0, label=f"{len(edges) + 1} quantiles" if j == 0
+                   else None)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(0, None)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("probability density")
+    ax.legend(loc="upper center", ncol=2, frameon=False)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.3)
+    return fig
+
+
+def quantile_error_figure(
+    ks: Sequence[int],
+    reference_sizes: Sequence[int],
+    reference_mse: np.ndarray,
+    horizontal: Mapping[str, np.ndarray],
+    *,
+    n_train: int,
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+):
+    """Fig. 2 analogue: quantile MSE against the number of events, one panel per K.
+
+    ``reference_mse``: truth samples, shape ``(len(reference_sizes), n_repeats, len(ks))``.
+    ``horizontal[approach]``: per-run MSE of a fixed-size estimate, shape ``(n_runs, len(ks))``,
+    drawn as a band mean ± 1σ over runs. ``curves[approach] = (n_events, mse)`` with ``mse`` of
+    shape ``(n_runs, len(n_events), len(ks))``: an estimate evaluated at growing sample sizes.
+    """
+    sizes = np.asarray(reference_sizes, dtype=float)
+    fig, axes = plt.subplots(1, len(ks), figsize=(4.6 * len(ks), 4.2), squeeze=False)
+    grid = np.geomspace(sizes.min(), sizes.max(), 200)
+    for j, (k, ax) in enumerate(zip(ks, axes[0], strict=True)):
+        m = reference_mse[:, :, j]
+        mean, std = m.mean(axis=1), m.std(axis=1, ddof=1)
+        ax.fill_between(sizes, mean - std, mean + std, color=COLORS["sample"], alpha=0.2, lw=0)
+        ax.plot(sizes, mean, "o", ms=4, color=COLORS["sample"], label="Sample (Monte Carlo)")
+        ax.plot(grid, expected_mse_sample(k, grid), "--", color=COLORS["sample"], lw=1.2,
+                label=r"Sample, exact $(K-1)/(K^2N)$")
+        for approach, runs in horizontal.items():
+            r = np.asarray(runs)[:, j]
+            r = r[np.isfinite(r)]
+            mu, sd = r.mean(), r.std(ddof=1)
+            neq = float(equivalent_events(mu, k))
+            c = COLORS.get(approach, "0.3")
+            ax.axhspan(mu - sd, mu + sd, color=c, alpha=0.18, lw=0)
+            ax.axhline(mu, color=c, lw=2.0,
+                       label=f"{LABELS.get(approach, approach)} ({n_train} pts) "
+                             f"$\\approx$ {neq:.0f} events")
+        for approach, (n_events, mse) in (curves or {}).items():
+            mm = np.asarray(mse)[:, :, j]
+            c = COLORS.get(approach, "0.3")
+            mu, sd = np.nanmean(mm, axis=0), np.nanstd(mm, axis=0, ddof=1)
+            ax.fill_between(n_events, mu - sd, mu + sd, color=c, alpha=0.15, lw=0)
+            ax.plot(n_events, mu, "-", color=c, lw=1.8, label=LABELS.get(approach, approach))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(f"{k} quantiles")
+        ax.set_xlabel("number of events $N$")
+        if j == 0:
+            ax.set_ylabel("quantile MSE")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(loc="lower left", frameon=False, fontsize=8.5)
+    fig.tight_layout()
+    return fig
+
+
+def save(fig, paths: Sequence[str]) -> None:
+    """Save ``fig`` to every path (e.g. the PNG for the report and the PDF for talks)."""
+    for p in paths:
+        fig.savefig(p)
+    plt.close(fig)

@@ -1,0 +1,74 @@
+"""Quantile cells and the quantile error (SPEC §1.2).
+
+K quantiles are K cells that each hold exactly 1/K of the truth probability. The edges come from the
+exact truth CDF by root finding — never from a Monte-Carlo sample — so that the only fluctuation in
+a quantile error is that of the estimate under test.
+
+Conventions: ``edges`` are the K − 1 *inner* edges, increasing; cell j is ``[edges[j-1], edges[j])``
+with ``edges[-1] = −∞`` and ``edges[K-1] = +∞`` implied. Fractions are arrays whose last axis runs
+over the K cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy.optimize import brentq
+
+
+def edges_from_cdf(
+    cdf: Callable[[float], float],
+    n_cells: int,
+    *,
+    bracket: tuple[float, float] = (-1.0, 1.0),
+    xtol: float = 1e-12,
+) -> np.ndarray:
+    """Inner edges of ``n_cells`` equal-probability cells of a continuous 1D distribution.
+
+    Solves ``cdf(x) = j / n_cells`` for j = 1 … n_cells − 1 with Brent's method. ``bracket`` is a
+    starting interval; it is widened until it contains every edge, so it need not be tight.
+    """
+    if int(n_cells) != n_cells or n_cells < 2:
+        raise ValueError(f"n_cells must be an integer >= 2, got {n_cells!r}")
+    n_cells = int(n_cells)
+    lo, hi = map(float, bracket)
+    p_lo, p_hi = 1.0 / n_cells, 1.0 - 1.0 / n_cells
+    for _ in range(200):
+        if cdf(lo) < p_lo:
+            break
+        lo -= max(1.0, abs(lo))
+    for _ in range(200):
+        if cdf(hi) > p_hi:
+            break
+        hi += max(1.0, abs(hi))
+    targets = np.arange(1, n_cells) / n_cells
+    return np.array([brentq(lambda x, t=t: cdf(x) - t, lo, hi, xtol=xtol) for t in targets])
+
+
+def cell_fractions(x, edges) -> np.ndarray:
+    """Fraction of the points ``x`` (1D array, or ``(n, 1)``) in each cell defined by ``edges``."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 1:
+        raise ValueError(f"cell_fractions expects 1D points, got shape {x.shape}")
+    if x.size == 0:
+        raise ValueError("cell_fractions: empty sample")
+    # side="right": a point exactly on an edge belongs to the cell to its right, [a, b).
+    index = np.searchsorted(np.asarray(edges, dtype=float), x, side="right")
+    counts = np.bincount(index, minlength=len(edges) + 1)
+    return counts / x.size
+
+
+def cell_probabilities(cdf: Callable, edges) -> np.ndarray:
+    """Probability of each cell under the distribution with cumulative ``cdf`` (e.g. a fit)."""
+    c = np.concatenate([[0.0], np.asarray(cdf(np.asarray(edges, dtype=float))), [1.0]])
+    return np.diff(c)
+
+
+def quantile_mse(fractions) -> np.ndarray:
+    """Quantile MSE ``(1/K) Σ_j (x_j − 1/K)²`` over the last axis of ``fractions``."""
+    f = np.asarray(fractions, dtype=float)
+    k = f.shape[-1]
+    return np.mean((f - 1.0 / k) ** 2, axis=-1)
