@@ -14,12 +14,9 @@ min_version("9.14.1")
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
-# Jobs import the package from this checkout even where it is not installed (conda-deployed envs).
-_src = os.path.join(workflow.basedir, "src")
-sys.path.insert(0, _src)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (_src, os.environ.get("PYTHONPATH")) if p
-)
+# The workflow process itself finds the package in this checkout; jobs use the installed one
+# (`make setup`, or `pip install -e .` in the environment that runs them).
+sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 # One HDF5 file per job, gathered by local rules: no locking needed, and it breaks on NFS/Lustre.
 os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 
@@ -35,6 +32,6 @@ report: "report/workflow.rst"
 
 
 rule all:
+    default_target: True
     input:
         final_outputs(),
-    default_target: True

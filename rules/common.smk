@@ -4,9 +4,10 @@ from pathlib import Path
 from ganplify.config import ConfigError, study_n_samples, validate_config
 from ganplify.studies import APPROACH_DIRS
 
-
 # Fail before any job is planned: a wrong key costs a second, not a cluster allocation.
-validate_config(config, schema_path=Path(workflow.basedir) / "schemas" / "config.schema.yaml")
+validate_config(
+    config, schema_path=Path(workflow.basedir) / "schemas" / "config.schema.yaml"
+)
 
 
 localrules:

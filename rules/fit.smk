@@ -7,10 +7,10 @@ rule fit:
         "logs/{study}/fit/{i}.log",
     benchmark:
         "results/benchmarks/{study}/fit/{i}.tsv"
-    params:
-        study_cfg=study_cfg,
     conda:
         "../envs/cpu.yaml"
+    params:
+        study_cfg=study_cfg,
     script:
         "../workflow_scripts/fit.py"
 

@@ -11,13 +11,13 @@ rule gather:
         ),
     log:
         "logs/{study}/gather.log",
+    conda:
+        "../envs/cpu.yaml"
     params:
         approaches=APPROACHES,
         study_cfg=study_cfg,
         stats_cfg=config["statistics"],
         seed=config["seed"],
-    conda:
-        "../envs/cpu.yaml"
     script:
         "../workflow_scripts/gather.py"
 

@@ -11,10 +11,10 @@ rule plot_overview:
         pdf="results/{study}/figures/overview.pdf",
     log:
         "logs/{study}/plot_overview.log",
-    params:
-        study_cfg=study_cfg,
     conda:
         "../envs/cpu.yaml"
+    params:
+        study_cfg=study_cfg,
     script:
         "../workflow_scripts/plot_overview.py"
 
@@ -32,9 +32,9 @@ rule plot_quantile_errors:
         pdf="results/{study}/figures/quantile_errors.pdf",
     log:
         "logs/{study}/plot_quantile_errors.log",
-    params:
-        study_cfg=study_cfg,
     conda:
         "../envs/cpu.yaml"
+    params:
+        study_cfg=study_cfg,
     script:
         "../workflow_scripts/plot_quantile_errors.py"

@@ -3,10 +3,10 @@ rule sample:
         "results/{study}/samples/{i}.h5",
     log:
         "logs/{study}/sample/{i}.log",
+    conda:
+        "../envs/cpu.yaml"
     params:
         study_cfg=study_cfg,
         seed=config["seed"],
-    conda:
-        "../envs/cpu.yaml"
     script:
         "../workflow_scripts/sample.py"

@@ -1,7 +1,7 @@
 """rule plot_overview: Fig. 1 analogue (truth, one training sample, its fit, quantile edges)."""
 
-from ganplify.jobs import setup_logging
 from ganplify.figures import overview
+from ganplify.jobs import setup_logging
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 setup_logging(sm.log[0])

@@ -69,7 +69,16 @@ def fit_camelback(x, *, start: dict[str, float] | None = None, max_attempts: int
     if x.size < len(names) or not np.all(np.isfinite(x)):
         nan = np.full(len(names), np.nan)
         return FitResult(
-            names, nan, nan, np.full((5, 5), np.nan), False, False, np.nan, np.nan, 0, 0,
+            names,
+            nan,
+            nan,
+            np.full((5, 5), np.nan),
+            False,
+            False,
+            np.nan,
+            np.nan,
+            0,
+            0,
             message=f"unusable sample: {x.size} points, finite: {bool(np.all(np.isfinite(x)))}",
         )
     cost = UnbinnedNLL(x, mixture_pdf)

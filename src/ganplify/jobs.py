@@ -127,8 +127,9 @@ def gather_study(
         finite = np.all(np.isfinite(mse), axis=tuple(range(1, mse.ndim)))
         n_bad = int((~finite).sum())
         if n_bad:
-            log.warning("%s/%s: %d of %d runs failed and are excluded", study, approach, n_bad,
-                        len(files))
+            log.warning(
+                "%s/%s: %d of %d runs failed and are excluded", study, approach, n_bad, len(files)
+            )
         datasets[f"{approach}/mse"] = mse
         datasets[f"{approach}/ok"] = finite
         rows += equivalence_rows(
@@ -148,8 +149,11 @@ def gather_study(
         int(stats_cfg["reference_repeats"]),
         rng_for=lambda n: seeding.rng(seed, study, "reference", n),
     )
-    write_h5(out_h5, datasets, provenance(seed=seed, study=study, config=dict(study_cfg),
-                                          approaches=list(run_files)))
+    write_h5(
+        out_h5,
+        datasets,
+        provenance(seed=seed, study=study, config=dict(study_cfg), approaches=list(run_files)),
+    )
     write_csv(out_csv, rows, EQUIVALENCE_COLUMNS)
     for r in rows:
         log.info("%s", json.dumps(r))

@@ -13,12 +13,24 @@ import numpy as np  # noqa: E402
 from .equivalence import equivalent_events, expected_mse_sample  # noqa: E402
 
 #: One colour per approach, the paper's: sample blue, fit green, GAN orange.
-COLORS = {"truth": "black", "sample": "tab:blue", "fit": "tab:green", "gan": "tab:orange",
-          "ensemble": "tab:red"}
+COLORS = {
+    "truth": "black",
+    "sample": "tab:blue",
+    "fit": "tab:green",
+    "gan": "tab:orange",
+    "ensemble": "tab:red",
+}
 LABELS = {"sample": "Sample", "fit": "5-parameter fit", "gan": "GAN", "ensemble": "GAN ensemble"}
 
-plt.rcParams.update({"font.size": 12, "axes.labelsize": 13, "legend.fontsize": 10,
-                     "figure.dpi": 110, "savefig.bbox": "tight"})
+plt.rcParams.update(
+    {
+        "font.size": 12,
+        "axes.labelsize": 13,
+        "legend.fontsize": 10,
+        "figure.dpi": 110,
+        "savefig.bbox": "tight",
+    }
+)
 
 
 def overview_figure(
@@ -38,17 +50,31 @@ def overview_figure(
     x = np.linspace(*xlim, 801)
     sample = np.asarray(sample).ravel()
     bins = np.linspace(*xlim, 37)
-    ax.hist(sample, bins=bins, density=True, color=COLORS["sample"], alpha=0.35,
-            label=f"Sample ({sample.size} points)")
+    ax.hist(
+        sample,
+        bins=bins,
+        density=True,
+        color=COLORS["sample"],
+        alpha=0.35,
+        label=f"Sample ({sample.size} points)",
+    )
     if generated is not None:
-        ax.hist(np.asarray(generated).ravel(), bins=np.linspace(*xlim, 91), density=True,
-                histtype="step", lw=1.8, color=COLORS["gan"], label="GAN (large sample)")
+        ax.hist(
+            np.asarray(generated).ravel(),
+            bins=np.linspace(*xlim, 91),
+            density=True,
+            histtype="step",
+            lw=1.8,
+            color=COLORS["gan"],
+            label="GAN (large sample)",
+        )
     if fit_cdf_pdf is not None:
         ax.plot(x, fit_cdf_pdf(x), color=COLORS["fit"], lw=2.0, label="Fit to the sample")
     ax.plot(x, truth.pdf(x), color=COLORS["truth"], lw=2.0, label="Truth")
     for j, e in enumerate(edges):
-        ax.axvline(e, color="0.45", ls=":", lw=1.0, label=f"{len(edges) + 1} quantiles" if j == 0
-                   else None)
+        ax.axvline(
+            e, color="0.45", ls=":", lw=1.0, label=f"{len(edges) + 1} quantiles" if j == 0 else None
+        )
     ax.set_xlim(*xlim)
     ax.set_ylim(0, None)
     ax.set_xlabel("$x$")
@@ -82,8 +108,14 @@ def quantile_error_figure(
         mean, std = m.mean(axis=1), m.std(axis=1, ddof=1)
         ax.fill_between(sizes, mean - std, mean + std, color=COLORS["sample"], alpha=0.2, lw=0)
         ax.plot(sizes, mean, "o", ms=4, color=COLORS["sample"], label="Sample (Monte Carlo)")
-        ax.plot(grid, expected_mse_sample(k, grid), "--", color=COLORS["sample"], lw=1.2,
-                label=r"Sample, exact $(K-1)/(K^2N)$")
+        ax.plot(
+            grid,
+            expected_mse_sample(k, grid),
+            "--",
+            color=COLORS["sample"],
+            lw=1.2,
+            label=r"Sample, exact $(K-1)/(K^2N)$",
+        )
         for approach, runs in horizontal.items():
             r = np.asarray(runs)[:, j]
             r = r[np.isfinite(r)]
@@ -91,9 +123,13 @@ def quantile_error_figure(
             neq = float(equivalent_events(mu, k))
             c = COLORS.get(approach, "0.3")
             ax.axhspan(mu - sd, mu + sd, color=c, alpha=0.18, lw=0)
-            ax.axhline(mu, color=c, lw=2.0,
-                       label=f"{LABELS.get(approach, approach)} ({n_train} pts) "
-                             f"$\\approx$ {neq:.0f} events")
+            ax.axhline(
+                mu,
+                color=c,
+                lw=2.0,
+                label=f"{LABELS.get(approach, approach)} ({n_train} pts) "
+                f"$\\approx$ {neq:.0f} events",
+            )
         for approach, (n_events, mse) in (curves or {}).items():
             mm = np.asarray(mse)[:, :, j]
             c = COLORS.get(approach, "0.3")

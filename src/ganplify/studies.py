@@ -22,7 +22,9 @@ def truth_from_config(truth_cfg: dict):
     """The truth density described by a study's ``truth`` mapping."""
     kind = truth_cfg.get("kind")
     if kind == "camelback":
-        return CamelBack(mu=float(truth_cfg.get("mu", 4.0)), sigma=float(truth_cfg.get("sigma", 1.0)))
+        return CamelBack(
+            mu=float(truth_cfg.get("mu", 4.0)), sigma=float(truth_cfg.get("sigma", 1.0))
+        )
     raise ValueError(f"truth.kind: unknown truth density {kind!r} (known: 'camelback')")
 
 

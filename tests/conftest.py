@@ -1,0 +1,43 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def snakemake_cmd(*args, workdir=None):
+    """A snakemake command line for this checkout's Snakefile, run in ``workdir``."""
+    cmd = [str(BIN / "snakemake"), "-s", str(REPO / "Snakefile")]
+    if workdir is not None:
+        cmd += ["-d", str(workdir)]
+    return cmd + list(args)
+
+
+def run(cmd, check=True, **kw):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, **kw)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"command failed ({proc.returncode}): {' '.join(cmd)}\n"
+            f"--- stdout ---\n{proc.stdout[-4000:]}\n--- stderr ---\n{proc.stderr[-4000:]}"
+        )
+    return proc
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The reduced study (config/demo.yaml) run once through Snakemake in a temporary directory."""
+    work = tmp_path_factory.mktemp("demo")
+    run(snakemake_cmd("--cores", "2", "--configfile", str(REPO / "config/demo.yaml"), workdir=work))
+    return work
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    yield tmp_path
+    shutil.rmtree(tmp_path, ignore_errors=True)

@@ -1,0 +1,129 @@
+"""The workflow through Snakemake: planning, validation, lint, the reduced study and its report."""
+
+import re
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO, run, snakemake_cmd
+
+from ganplify.gather import EQUIVALENCE_COLUMNS
+
+pytestmark = pytest.mark.workflow
+
+
+def job_counts(stdout: str) -> dict[str, int]:
+    table = stdout.split("Job stats:")[1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, flags=re.M)}
+
+
+def test_full_config_plans_100_samples_and_100_fits(tmp_path):
+    out = run(snakemake_cmd("-n", workdir=tmp_path)).stdout
+    counts = job_counts(out)
+    assert counts["sample"] == 100
+    assert counts["fit"] == 100
+    assert counts["gather"] == 1
+
+
+@pytest.mark.parametrize(
+    "override, key",
+    [("n_samples=ten", "n_samples"), ("n_samples=-3", "n_samples"), ("n_smaples=3", "n_smaples")],
+)
+def test_bad_config_fails_before_any_job(tmp_path, override, key):
+    proc = run(snakemake_cmd("-n", "--config", override, workdir=tmp_path), check=False)
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "invalid configuration" in text and key in text
+    assert "Job stats" not in text and not (tmp_path / "results").exists()
+
+
+def test_missing_configfile_is_named(tmp_path):
+    proc = run(snakemake_cmd("-n", "--configfile", "no/such.yaml", workdir=tmp_path), check=False)
+    assert proc.returncode != 0
+    assert "no/such.yaml" in proc.stdout + proc.stderr
+
+
+def test_lint_is_clean():
+    proc = run(snakemake_cmd("--lint"), check=False, cwd=REPO)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_reduced_study_outputs(demo_run):
+    table = pd.read_csv(demo_run / "results/camelback_1d/equivalent_events.csv")
+    assert list(table.columns) == EQUIVALENCE_COLUMNS
+    assert set(table.approach) == {"sample", "fit"}
+    assert sorted(table.K.unique()) == [10, 20, 50]
+    assert (table.n_runs == 20).all()
+    sample = table[table.approach == "sample"]
+    fit = table[table.approach == "fit"]
+    # the sample of 100 is worth ~100 events by construction (20 runs: loose bounds)
+    assert sample.n_equiv.between(60, 160).all()
+    # the fit is worth more than the sample, and more so with finer resolution
+    assert (fit.n_equiv.to_numpy() > 1.5 * sample.n_equiv.to_numpy()).all()
+    assert fit.n_equiv.is_monotonic_increasing
+    assert (table.n_equiv_lo < table.n_equiv).all() and (table.n_equiv < table.n_equiv_hi).all()
+    np.testing.assert_allclose(table.amplification, table.n_equiv / 100)
+
+    with h5py.File(demo_run / "results/camelback_1d/quantile_errors.h5") as f:
+        assert f["fit/mse"].shape == (20, 3) and f["sample/mse"].shape == (20, 3)
+        assert f["reference/mse"].shape == (10, 200, 3)
+        # the table's mean is the mean of the per-run values
+        np.testing.assert_allclose(f["fit/mse"][()].mean(axis=0), fit.mse_mean.to_numpy())
+
+    for name in ("overview", "quantile_errors"):
+        for ext in ("png", "pdf"):
+            assert (demo_run / f"results/camelback_1d/figures/{name}.{ext}").stat().st_size > 5000
+    summary = pd.read_csv(demo_run / "results/camelback_1d/fit_summary.csv")
+    assert summary.n_fits[0] == 20 and summary.n_valid[0] + summary.n_failed[0] == 20
+
+
+def test_rerunning_a_job_reproduces_it(demo_run):
+    target = demo_run / "results/camelback_1d/samples/3.h5"
+    fit = demo_run / "results/camelback_1d/fits/3.h5"
+    with h5py.File(target) as f:
+        x_before, attrs = f["x"][()], dict(f.attrs)
+    with h5py.File(fit) as f:
+        v_before = f["values"][()]
+    run(
+        snakemake_cmd(
+            "--cores",
+            "1",
+            "--configfile",
+            str(REPO / "config/demo.yaml"),
+            "--forcerun",
+            "sample",
+            "--until",
+            "fit",
+            str(fit.relative_to(demo_run)),
+            workdir=demo_run,
+        )
+    )
+    with h5py.File(target) as f:
+        np.testing.assert_array_equal(f["x"][()], x_before)
+        assert f.attrs["seed"] == attrs["seed"] and f.attrs["n"] == 100
+        assert "camelback" in f.attrs["config"]
+    with h5py.File(fit) as f:
+        np.testing.assert_array_equal(f["values"][()], v_before)
+
+
+def test_report_contains_figures_and_tables(demo_run):
+    report = demo_run / "results/report.html"
+    run(
+        snakemake_cmd(
+            "--configfile",
+            str(REPO / "config/demo.yaml"),
+            "--report",
+            str(report),
+            workdir=demo_run,
+        )
+    )
+    html = report.read_text(errors="replace")
+    for name in (
+        "overview.png",
+        "quantile_errors.png",
+        "equivalent_events.csv",
+        "fit_summary.csv",
+        "config.yaml",
+    ):
+        assert name in html, name
