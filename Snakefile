@@ -24,6 +24,7 @@ os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 include: "rules/common.smk"
 include: "rules/sample.smk"
 include: "rules/fit.smk"
+include: "rules/gan.smk"
 include: "rules/gather.smk"
 include: "rules/plots.smk"
 

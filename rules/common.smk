@@ -15,6 +15,8 @@ localrules:
     fit_summary,
     plot_overview,
     plot_quantile_errors,
+    plot_training,
+    saturation,
     export_config,
 
 
@@ -45,10 +47,15 @@ def gather_inputs(wildcards):
     return {a: run_files(wildcards.study, a) for a in APPROACHES}
 
 
+GENERATORS = [a for a in APPROACHES if a in ("gan", "ensemble")]
+
+
 def overview_inputs(wildcards):
+    """Run 0 of every approach that has something to draw in Fig. 1."""
     inputs = {"sample": f"results/{wildcards.study}/samples/0.h5"}
-    if "fit" in APPROACHES:
-        inputs["fit"] = f"results/{wildcards.study}/fits/0.h5"
+    for approach in ("fit", "gan", "ensemble"):
+        if approach in APPROACHES:
+            inputs[approach] = run_files(wildcards.study, approach)[0]
     return inputs
 
 
@@ -68,4 +75,11 @@ def final_outputs():
         )
         if "fit" in APPROACHES:
             out.append(f"results/{study}/fit_summary.csv")
+        if GENERATORS:
+            out.append(f"results/{study}/saturation.csv")
+            out += expand(
+                "results/{study}/figures/training_{approach}.png",
+                study=study,
+                approach=GENERATORS,
+            )
     return out

@@ -38,3 +38,25 @@ rule plot_quantile_errors:
         study_cfg=study_cfg,
     script:
         "../workflow_scripts/plot_quantile_errors.py"
+
+
+rule plot_training:
+    input:
+        lambda w: run_files(w.study, w.approach),
+    output:
+        report(
+            "results/{study}/figures/training_{approach}.png",
+            caption="../report/training.rst",
+            category="Figures",
+            subcategory="{study}",
+        ),
+    log:
+        "logs/{study}/plot_training_{approach}.log",
+    params:
+        title=lambda w: f"{w.study}: {w.approach} training, all runs",
+    wildcard_constraints:
+        approach="gan|ensemble",
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/plot_training.py"

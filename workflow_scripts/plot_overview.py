@@ -1,4 +1,4 @@
-"""rule plot_overview: Fig. 1 analogue (truth, one training sample, its fit, quantile edges)."""
+"""rule plot_overview: Fig. 1 analogue (truth, one training sample, its fit, GANs, quantile edges)."""
 
 from ganplify.figures import overview
 from ganplify.jobs import setup_logging
@@ -8,6 +8,7 @@ setup_logging(sm.log[0])
 overview(
     sample_file=sm.input.sample,
     fit_file=sm.input.get("fit"),
+    generator_files={a: sm.input[a] for a in ("gan", "ensemble") if a in sm.input.keys()},
     study_cfg=sm.params.study_cfg,
-    outputs=list(sm.output),
+    outputs=[sm.output.png, sm.output.pdf],
 )

@@ -14,9 +14,6 @@ import yaml
 #: The schema that ships with the workflow (``schemas/config.schema.yaml`` at the repository root).
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 
-#: Approaches whose rules exist. The schema lists every approach the study design knows.
-IMPLEMENTED_APPROACHES = ("sample", "fit")
-
 
 class ConfigError(ValueError):
     """A configuration value is wrong; the message names the key."""
@@ -59,13 +56,16 @@ def validate_config(config: dict, schema_path: str | Path = DEFAULT_SCHEMA) -> d
 
 
 def _semantic_problems(config: dict) -> list[str]:
+    """Rules that involve several keys at once (the schema checks keys one by one)."""
     problems = []
-    for approach in config["approaches"]:
-        if approach not in IMPLEMENTED_APPROACHES:
-            problems.append(
-                f"config key 'approaches': {approach!r} is not implemented in this version "
-                f"(available: {', '.join(IMPLEMENTED_APPROACHES)})"
-            )
+    if {"gan", "ensemble"} & set(config["approaches"]):
+        batch = config["gan"]["training"]["batch_size"]
+        for name, study in config["studies"].items():
+            if study["n_train"] % batch:
+                problems.append(
+                    f"config key 'studies.{name}.n_train': {study['n_train']} is not a multiple "
+                    f"of 'gan.training.batch_size' ({batch}); every epoch uses whole batches"
+                )
     return problems
 
 

@@ -45,6 +45,9 @@ def provenance(**attrs) -> dict:
 def _attr_value(value):
     if isinstance(value, Mapping | list | tuple) or value is None:
         return json.dumps(value, sort_keys=True)
+    if isinstance(value, str):
+        # str subclasses (torch.__version__ is one) would reach h5py as fixed-width unicode arrays
+        return str(value)
     return value
 
 

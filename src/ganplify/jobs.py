@@ -18,7 +18,7 @@ from . import __version__, seeding
 from .fits import CAMELBACK_PARAMETERS, fit_camelback, fitted_cdf
 from .gather import EQUIVALENCE_COLUMNS, equivalence_rows, reference_mse, stack_runs
 from .io import provenance, quantile_key, read_attrs, read_dataset, read_fractions, write_h5
-from .quantiles import cell_probabilities, quantile_mse
+from .quantiles import cell_fractions, cell_probabilities, quantile_mse
 from .studies import all_fractions, quantile_edges, truth_from_config
 
 log = logging.getLogger("ganplify")
@@ -121,6 +121,7 @@ def gather_study(
     datasets: dict[str, np.ndarray] = {"K": np.array(ks)}
     rows: list[dict] = []
     for approach, files in run_files.items():
+        # (n_runs, nK) for fixed-size estimates; (n_runs, n_generated, nK) for generators
         mse = np.stack(
             [quantile_mse(stack_runs(read_fractions(f, k) for f in files)) for k in ks], axis=-1
         )
@@ -132,10 +133,16 @@ def gather_study(
             )
         datasets[f"{approach}/mse"] = mse
         datasets[f"{approach}/ok"] = finite
+        if mse.ndim == 3:
+            # A generator is scored by its largest generated sample: the saturated value.
+            datasets[f"{approach}/n_generated"] = read_dataset(files[0], "n_generated")
+            final = mse[:, -1, :]
+        else:
+            final = mse
         rows += equivalence_rows(
             approach,
             n_train,
-            {k: mse[finite, j] for j, k in enumerate(ks)},
+            {k: final[finite, j] for j, k in enumerate(ks)},
             rng_for=lambda k, a=approach: seeding.rng(seed, study, "bootstrap", a, k),
             n_resamples=int(stats_cfg["bootstrap_resamples"]),
             confidence_level=float(stats_cfg["confidence_level"]),
@@ -214,3 +221,189 @@ def export_config(config: Mapping, out) -> None:
     with open(out, "w") as fh:
         fh.write("# Configuration used for this run (validated, after merging --configfile).\n")
         yaml.safe_dump({"config": dict(config), "run_metadata": meta}, fh, sort_keys=False)
+
+
+def _stop_flag_on_signals():
+    """A callable that turns true once SIGTERM or SIGUSR1 arrives (SLURM preemption/time limit).
+
+    Training checks it after every epoch, saves a checkpoint and exits non-zero, so that the
+    requeued or retried job resumes where this one stopped.
+    """
+    import signal
+
+    received = []
+
+    def handler(signum, frame):
+        log.warning("received signal %d: checkpointing and stopping", signum)
+        received.append(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGUSR1):
+        signal.signal(sig, handler)
+    return lambda: bool(received)
+
+
+def generated_fractions(events, truth, quantiles, n_generated) -> dict[int, np.ndarray]:
+    """Cell fractions of the first ``n`` events for every n in ``n_generated``: ``(len, K)``."""
+    out = {}
+    for k in quantiles:
+        edges = quantile_edges(truth, k)
+        out[int(k)] = np.stack([cell_fractions(events[: int(n)], edges) for n in n_generated])
+    return out
+
+
+def train_generator(
+    sample_path,
+    out,
+    *,
+    approach: str,
+    study_cfg: Mapping,
+    gan_cfg: Mapping,
+    seed: int,
+    checkpoint,
+    threads: int = 1,
+    device: str | None = None,
+) -> None:
+    """Train one GAN (``approach="gan"``) or an ensemble on training sample ``sample_path``.
+
+    An ensemble has ``gan_cfg["ensemble_members"]`` members trained batched on the identical
+    sample; its events are the pooled events of its members, interleaved so that every prefix of
+    the generated sample holds equal shares of every member. Checkpoints go to ``checkpoint``
+    (not a declared output, so Snakemake does not delete it before a rerun) and are removed once
+    the output is written.
+    """
+    import torch
+
+    from .models import GanArchitecture, MemberStreams
+    from .training import GanTrainer, TrainingConfig, train
+
+    torch.set_num_threads(int(threads))
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    attrs = read_attrs(sample_path)
+    study, index = attrs["study"], int(attrs["index"])
+    x = read_dataset(sample_path, "x")
+    members = 1 if approach == "gan" else int(gan_cfg["ensemble_members"])
+    truth = truth_from_config(study_cfg["truth"])
+    arch = GanArchitecture.from_config(gan_cfg["architecture"], dim=x.shape[1])
+    tcfg = TrainingConfig.from_config(gan_cfg["training"])
+    seeds = [seeding.torch_seed(seed, study, approach, index, "member", k) for k in range(members)]
+    trainer = GanTrainer(np.repeat(x[None], members, axis=0), arch, tcfg, seeds, device=device)
+    log.info(
+        "%s %s/%d: %d member(s) on %s, %d threads", approach, study, index, members, device, threads
+    )
+    train(
+        trainer,
+        checkpoint_path=checkpoint,
+        checkpoint_every=int(gan_cfg["checkpoint_every"]),
+        should_stop=_stop_flag_on_signals(),
+        log_every=max(1, tcfg.epochs // 20),
+    )
+
+    n_generated = np.array(sorted(int(n) for n in gan_cfg["n_generated"]))
+    per_member = -(-int(n_generated[-1]) // members)  # ceil
+    gen_streams = MemberStreams(
+        [
+            seeding.torch_seed(seed, study, approach, index, "member", k, "generate")
+            for k in range(members)
+        ],
+        device=trainer.device,
+    )
+    events = trainer.generate(per_member, gen_streams)  # (members, per_member, dim)
+    pooled = events.transpose(1, 0, 2).reshape(-1, x.shape[1])[: n_generated[-1]]
+    fractions = generated_fractions(pooled, truth, study_cfg["quantiles"], n_generated)
+    datasets = {
+        "generated": pooled.astype(np.float32),
+        "n_generated": n_generated,
+        "history": np.asarray(trainer.history),
+        **{quantile_key(k): f for k, f in fractions.items()},
+        **{
+            f"generator/{name}": p.detach().cpu().numpy()
+            for name, p in trainer.G.state_dict().items()
+        },
+    }
+    write_h5(
+        out,
+        datasets,
+        provenance(
+            study=study,
+            index=index,
+            approach=approach,
+            members=members,
+            member_seeds=[str(s) for s in seeds],
+            seed=seed,
+            sample_file=str(sample_path),
+            device=str(trainer.device),
+            torch_version=torch.__version__,
+            epochs=trainer.epoch,
+            fingerprint=trainer.fingerprint,
+            gan=dict(gan_cfg),
+            config=dict(study_cfg),
+        ),
+    )
+    Path(checkpoint).unlink(missing_ok=True)
+    log.info("wrote %s: %d generated events", out, len(pooled))
+
+
+SATURATION_COLUMNS = [
+    "approach",
+    "n_train",
+    "K",
+    "n_runs",
+    "bias_mean",
+    "bias_std",
+    "noise_mean",
+    "n_sat_mean_curve",
+    "n_sat_median",
+    "n_sat_lo",
+    "n_sat_hi",
+    "n_equiv_asymptotic",
+    "amplification_asymptotic",
+]
+
+
+def saturation_table(errors_h5, out_csv, *, n_train: int, fraction: float = 0.1) -> list[dict]:
+    """Saturation of every generator curve in ``quantile_errors.h5`` (see :mod:`.saturation`).
+
+    Per run, ``mse(M) = a + b / M`` is fitted; the saturation point is ``M_sat = b / (f a)``.
+    Reported: the mean and spread of a, the median and 16–84 % range of M_sat over runs, M_sat
+    of the mean curve, and the equivalent events and amplification of the mean asymptote a.
+    """
+    import h5py
+
+    from .equivalence import equivalent_events
+    from .saturation import fit_bias_and_noise, saturation_point
+
+    rows = []
+    with h5py.File(errors_h5, "r") as f:
+        ks = [int(k) for k in f["K"][()]]
+        for approach in f:
+            if not isinstance(f[approach], h5py.Group) or "n_generated" not in f[approach]:
+                continue
+            n_gen = f[approach]["n_generated"][()]
+            mse = f[approach]["mse"][()][f[approach]["ok"][()]]  # (runs, M, nK)
+            for j, k in enumerate(ks):
+                curves = mse[:, :, j]
+                a, b = fit_bias_and_noise(n_gen, curves)
+                a_mean_curve, b_mean_curve = fit_bias_and_noise(n_gen, curves.mean(0))
+                n_sat = saturation_point(a, b, fraction)
+                n_eq = float(equivalent_events(a.mean(), k))
+                rows.append(
+                    {
+                        "approach": approach,
+                        "n_train": int(n_train),
+                        "K": k,
+                        "n_runs": int(curves.shape[0]),
+                        "bias_mean": float(a.mean()),
+                        "bias_std": float(a.std(ddof=1)) if a.size > 1 else float("nan"),
+                        "noise_mean": float(b.mean()),
+                        "n_sat_mean_curve": float(
+                            saturation_point(a_mean_curve, b_mean_curve, fraction)
+                        ),
+                        "n_sat_median": float(np.median(n_sat)),
+                        "n_sat_lo": float(np.quantile(n_sat, 0.16)),
+                        "n_sat_hi": float(np.quantile(n_sat, 0.84)),
+                        "n_equiv_asymptotic": n_eq,
+                        "amplification_asymptotic": n_eq / n_train,
+                    }
+                )
+    write_csv(out_csv, rows, SATURATION_COLUMNS)
+    return rows

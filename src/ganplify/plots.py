@@ -44,7 +44,8 @@ def overview_figure(
 ):
     """Fig. 1 analogue: truth, one training sample, its fit, (a GAN sample) and quantile edges.
 
-    ``fit_cdf_pdf`` is the fitted density as a callable; ``generated`` a large generated sample.
+    ``fit_cdf_pdf`` is the fitted density as a callable; ``generated`` maps an approach ("gan",
+    "ensemble") to a large generated sample.
     """
     fig, ax = plt.subplots(figsize=(7.0, 4.5))
     x = np.linspace(*xlim, 801)
@@ -58,15 +59,16 @@ def overview_figure(
         alpha=0.35,
         label=f"Sample ({sample.size} points)",
     )
-    if generated is not None:
+    for approach, events in (generated or {}).items():
+        ev = np.asarray(events).ravel()
         ax.hist(
-            np.asarray(generated).ravel(),
+            ev,
             bins=np.linspace(*xlim, 91),
             density=True,
             histtype="step",
             lw=1.8,
-            color=COLORS["gan"],
-            label="GAN (large sample)",
+            color=COLORS.get(approach, "0.3"),
+            label=f"{LABELS.get(approach, approach)} ({ev.size:,} events)",
         )
     if fit_cdf_pdf is not None:
         ax.plot(x, fit_cdf_pdf(x), color=COLORS["fit"], lw=2.0, label="Fit to the sample")
@@ -102,7 +104,8 @@ def quantile_error_figure(
     """
     sizes = np.asarray(reference_sizes, dtype=float)
     fig, axes = plt.subplots(1, len(ks), figsize=(4.6 * len(ks), 4.2), squeeze=False)
-    grid = np.geomspace(sizes.min(), sizes.max(), 200)
+    n_max = max([sizes.max(), *(np.max(n) for n, _ in (curves or {}).values())])
+    grid = np.geomspace(sizes.min(), n_max, 200)
     for j, (k, ax) in enumerate(zip(ks, axes[0], strict=True)):
         m = reference_mse[:, :, j]
         mean, std = m.mean(axis=1), m.std(axis=1, ddof=1)
@@ -153,3 +156,29 @@ def save(fig, paths: Sequence[str]) -> None:
     for p in paths:
         fig.savefig(p)
     plt.close(fig)
+
+
+def training_figure(histories: Sequence[np.ndarray], title: str):
+    """Discriminator and generator losses per epoch, one thin line per run (and member).
+
+    ``histories[r]``: array ``(epochs, 2, members)`` of run r (row 0 D loss, row 1 G loss).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
+    for hist in histories:
+        h = np.asarray(hist)
+        epochs = np.arange(1, h.shape[0] + 1)
+        for ax, row in zip(axes, (0, 1), strict=True):
+            ax.plot(
+                epochs, h[:, row, :], lw=0.6, alpha=0.35, color=("tab:purple", "tab:orange")[row]
+            )
+    for ax, name in zip(axes, ("discriminator", "generator"), strict=True):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{name} loss")
+        ax.grid(alpha=0.3)
+    axes[0].axhline(2 * np.log(2), color="0.3", ls="--", lw=1, label="2 ln 2 (D undecided)")
+    axes[1].axhline(np.log(2), color="0.3", ls="--", lw=1, label="ln 2 (D undecided)")
+    for ax in axes:
+        ax.legend(frameon=False, loc="upper right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,253 @@
+"""The GAN engine: batched members are exactly independent GANs; checkpoints resume exactly."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from conftest import REPO
+
+from ganplify import seeding
+from ganplify.models import Discriminator, GanArchitecture, Generator, MemberStreams, init_members
+from ganplify.training import GanTrainer, Preempted, TrainingConfig, train
+from ganplify.truth import CamelBack
+
+TINY = GanArchitecture(
+    latent_dim=8,
+    g_hidden=16,
+    g_layers=2,
+    d_hidden=16,
+    d_layers=2,
+    embedding=(16, 16, 4),
+    dropout=0.5,
+)
+FAST = TrainingConfig(epochs=4, lr=1e-3, lr_decay_every=2)
+
+
+def _data(members, seed=0):
+    t = CamelBack()
+    return np.stack([t.sample(20, seeding.rng(seed, "data", k)) for k in range(members)])
+
+
+def _seeds(members, tag="m"):
+    return [seeding.torch_seed(1, tag, k) for k in range(members)]
+
+
+def test_batched_members_equal_separate_trainings():
+    """K members trained as one model == K single-model trainings from the same seeds."""
+    data, seeds = _data(3), _seeds(3)
+    batched = train(GanTrainer(data, TINY, FAST, seeds), log_every=0)
+    # Float tolerance: a batched matmul may round differently, and Adam normalises a gradient that
+    # is only rounding noise into a step of ~lr. Parameters move by up to lr x 16 steps = 1.6e-2;
+    # agreement to 5e-5 is far tighter than any member-to-member difference.
+    for k in range(3):
+        single = train(GanTrainer(data[k : k + 1], TINY, FAST, seeds[k : k + 1]), log_every=0)
+        for name, p in single.G.state_dict().items():
+            torch.testing.assert_close(
+                batched.G.state_dict()[name][k : k + 1], p, rtol=1e-4, atol=5e-5
+            )
+        for name, p in single.D.state_dict().items():
+            torch.testing.assert_close(
+                batched.D.state_dict()[name][k : k + 1], p, rtol=1e-4, atol=5e-5
+            )
+        np.testing.assert_allclose(
+            np.asarray(batched.history)[:, :, k], np.asarray(single.history)[:, :, 0], rtol=1e-4
+        )
+    # and the members really differ from each other (different seeds, different data)
+    w = batched.G.out.weight.detach()
+    assert not torch.allclose(w[0], w[1])
+
+
+def test_member_stream_does_not_depend_on_k():
+    a = MemberStreams(_seeds(2)).uniform(3, 4)
+    b = MemberStreams(_seeds(5)).uniform(3, 4)
+    torch.testing.assert_close(a, b[:2], rtol=0, atol=0)
+
+
+def test_glorot_init_scale_and_zero_bias():
+    g = Generator(2, GanArchitecture(latent_dim=1000))
+    init_members(g, MemberStreams(_seeds(2)))
+    w = g.hidden[0].weight.detach()
+    limit = (6 / (1000 + 256)) ** 0.5
+    assert w.abs().max() <= limit and w.std().item() == pytest.approx(limit / 3**0.5, rel=0.02)
+    assert torch.count_nonzero(g.hidden[0].bias) == 0
+
+
+def test_discriminator_judges_each_point_against_its_own_batch():
+    d = Discriminator(1, TINY)
+    init_members(d, MemberStreams(_seeds(1)))
+    x = torch.randn(1, 2, 5, 1)
+    both = d(x, None)
+    torch.testing.assert_close(both[:, 0], d(x[:, :1], None)[:, 0])
+    torch.testing.assert_close(both[:, 1], d(x[:, 1:], None)[:, 0])
+    # permuting a batch permutes its logits (a set function of the batch)
+    perm = torch.tensor([3, 0, 4, 1, 2])
+    torch.testing.assert_close(d(x[:, :1, perm], None)[0, 0], both[0, 0, perm])
+
+
+def test_generation_keeps_dropout_active_and_is_reproducible():
+    tr = GanTrainer(_data(1), TINY, FAST, _seeds(1))
+    a = tr.generate(500, MemberStreams([7]))
+    b = tr.generate(500, MemberStreams([7]))
+    c = tr.generate(500, MemberStreams([8]))
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+    # with a constant latent input, dropout alone must still spread the outputs
+    z = torch.full((1, 200, TINY.latent_dim), 0.5)
+    keep = MemberStreams([3]).uniform(*tr.G.mask_shape(200)) >= TINY.dropout
+    assert tr.G(z, keep).std() > 0.01 and tr.G(z, None).std() < 1e-6
+
+
+def test_resume_from_checkpoint_is_exact(tmp_path):
+    data, seeds = _data(2), _seeds(2)
+    cfg = TrainingConfig(epochs=6, lr=1e-3, lr_decay_every=2)
+    full = train(GanTrainer(data, TINY, cfg, seeds), log_every=0)
+
+    ckpt = tmp_path / "c.pt"
+    stop_after = iter([False, False, True])
+    with pytest.raises(Preempted):
+        train(
+            GanTrainer(data, TINY, cfg, seeds),
+            checkpoint_path=ckpt,
+            should_stop=lambda: next(stop_after),
+            log_every=0,
+        )
+    resumed = GanTrainer(data, TINY, cfg, seeds)
+    assert resumed.try_resume(ckpt) and resumed.epoch == 3
+    train(resumed, checkpoint_path=ckpt, log_every=0)
+    for name, p in full.G.state_dict().items():
+        torch.testing.assert_close(resumed.G.state_dict()[name], p, rtol=0, atol=0)
+    np.testing.assert_array_equal(np.asarray(resumed.history), np.asarray(full.history))
+
+
+def test_stale_checkpoint_is_not_resumed(tmp_path):
+    data, seeds = _data(1), _seeds(1)
+    ckpt = tmp_path / "c.pt"
+    old = GanTrainer(data, TINY, TrainingConfig(epochs=3, lr=1e-3), seeds)
+    old.train_epoch()
+    old.save_checkpoint(ckpt)
+    new = GanTrainer(data, TINY, TrainingConfig(epochs=3, lr=2e-3), seeds)
+    assert not new.try_resume(ckpt) and new.epoch == 0
+    other_data = GanTrainer(_data(1, seed=9), TINY, TrainingConfig(epochs=3, lr=1e-3), seeds)
+    assert not other_data.try_resume(ckpt)
+    same = GanTrainer(data, TINY, TrainingConfig(epochs=3, lr=1e-3), seeds)
+    assert same.try_resume(ckpt) and same.epoch == 1
+
+
+def test_bad_data_shape_is_rejected():
+    with pytest.raises(ValueError, match="multiple of the batch size"):
+        GanTrainer(_data(1)[:, :15], TINY, FAST, _seeds(1))
+    with pytest.raises(ValueError, match="data must be"):
+        GanTrainer(_data(2), TINY, FAST, _seeds(1))
+
+
+# -- the training job, killed and resumed in a real process ------------------------------------
+
+JOB = """
+import sys
+from ganplify.jobs import setup_logging, train_generator
+setup_logging(sys.argv[3] + ".log")
+gan_cfg = {
+    "architecture": {"latent_dim": 8, "g_hidden": 16, "g_layers": 2, "d_hidden": 16,
+                     "d_layers": 2, "embedding": [16, 16, 4], "dropout": 0.5,
+                     "leaky_slope": 0.01},
+    "training": {"epochs": int(sys.argv[4]), "batch_size": 10, "lr": 1e-3, "betas": [0.5, 0.9],
+                 "lr_decay": 0.9, "lr_decay_every": 10, "data_noise": 0.1, "gamma": 0.01},
+    "ensemble_members": 3, "checkpoint_every": 2, "threads": 1,
+    "n_generated": [100, 1000], "saturation_fraction": 0.1,
+}
+study_cfg = {"truth": {"kind": "camelback"}, "n_train": 20, "quantiles": [10, 20],
+             "reference_sizes": [100]}
+try:
+    train_generator(sys.argv[1], sys.argv[2], approach="ensemble", study_cfg=study_cfg,
+                    gan_cfg=gan_cfg, seed=5, checkpoint=sys.argv[3], threads=1)
+except Exception as e:
+    from ganplify.training import Preempted
+    if isinstance(e, Preempted):
+        sys.exit(75)
+    raise
+"""
+
+
+@pytest.fixture
+def job(tmp_path):
+    from ganplify.jobs import make_sample
+
+    sample = tmp_path / "sample.h5"
+    make_sample(
+        sample,
+        study="camelback_1d",
+        seed=5,
+        index=0,
+        study_cfg={"truth": {"kind": "camelback"}, "n_train": 20, "quantiles": [10, 20]},
+    )
+    script = tmp_path / "job.py"
+    script.write_text(JOB)
+
+    def start(out, ckpt, epochs):
+        return subprocess.Popen(
+            [sys.executable, str(script), str(sample), str(out), str(ckpt), str(epochs)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    return start
+
+
+def _wait_for(path, proc, timeout=120):
+    t0 = time.time()
+    while not path.exists():
+        assert proc.poll() is None, f"job ended early: {proc.stderr.read()}"
+        assert time.time() - t0 < timeout, "no checkpoint appeared"
+        time.sleep(0.05)
+
+
+def _read_all(path):
+    import h5py
+
+    with h5py.File(path) as f:
+        out = {}
+        f.visititems(lambda n, o: out.__setitem__(n, o[()]) if hasattr(o, "shape") else None)
+        return out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_killed_training_resumes_to_the_uninterrupted_result(tmp_path, job, sig):
+    epochs = 60
+    ref = job(tmp_path / "ref.h5", tmp_path / "ref.pt", epochs)
+    assert ref.wait(timeout=300) == 0, ref.stderr.read()
+
+    out, ckpt = tmp_path / "run.h5", tmp_path / "run.pt"
+    proc = job(out, ckpt, epochs)
+    _wait_for(ckpt, proc)
+    os.kill(proc.pid, sig)
+    code = proc.wait(timeout=120)
+    if sig == signal.SIGTERM:
+        assert code == 75, proc.stderr.read()  # checkpointed on the signal, asks for a retry
+    assert not out.exists() and ckpt.exists()
+    resumed = job(out, ckpt, epochs)
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
+    log = (tmp_path / "run.pt.log").read_text()
+    assert "resumed from" in log
+    assert not ckpt.exists()  # removed once the output is written
+
+    a, b = _read_all(tmp_path / "ref.h5"), _read_all(out)
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+    assert a["quantiles/K10"].shape == (2, 10) and a["generated"].shape == (1000, 1)
+
+
+def test_repo_importable_in_subprocess():
+    # the kill test runs the package from a fresh interpreter: make sure it sees this checkout
+    out = subprocess.run(
+        [sys.executable, "-c", "import ganplify, sys; print(ganplify.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert str(REPO) in out
