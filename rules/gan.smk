@@ -12,17 +12,17 @@ rule train_gan:
         "logs/{study}/train_gan/{i}.log",
     benchmark:
         "results/benchmarks/{study}/train_gan/{i}.tsv"
+    conda:
+        "../envs/gpu.yaml"
+    threads: config["gan"]["threads"]
+    resources:
+        gpu=1,
     params:
         approach="gan",
         study_cfg=study_cfg,
         gan_cfg=config["gan"],
         seed=config["seed"],
         checkpoint="checkpoints/{study}/gan/{i}.pt",
-    threads: config["gan"]["threads"]
-    resources:
-        gpu=1,
-    conda:
-        "../envs/gpu.yaml"
     script:
         "../workflow_scripts/train_gan.py"
 
@@ -36,17 +36,17 @@ rule train_ensemble:
         "logs/{study}/train_ensemble/{i}.log",
     benchmark:
         "results/benchmarks/{study}/train_ensemble/{i}.tsv"
+    conda:
+        "../envs/gpu.yaml"
+    threads: config["gan"]["threads"]
+    resources:
+        gpu=1,
     params:
         approach="ensemble",
         study_cfg=study_cfg,
         gan_cfg=config["gan"],
         seed=config["seed"],
         checkpoint="checkpoints/{study}/ensemble/{i}.pt",
-    threads: config["gan"]["threads"]
-    resources:
-        gpu=1,
-    conda:
-        "../envs/gpu.yaml"
     script:
         "../workflow_scripts/train_gan.py"
 
@@ -63,10 +63,10 @@ rule saturation:
         ),
     log:
         "logs/{study}/saturation.log",
+    conda:
+        "../envs/cpu.yaml"
     params:
         n_train=lambda w: config["studies"][w.study]["n_train"],
         fraction=config["gan"]["saturation_fraction"],
-    conda:
-        "../envs/cpu.yaml"
     script:
         "../workflow_scripts/saturation.py"

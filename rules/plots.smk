@@ -52,11 +52,11 @@ rule plot_training:
         ),
     log:
         "logs/{study}/plot_training_{approach}.log",
-    params:
-        title=lambda w: f"{w.study}: {w.approach} training, all runs",
     wildcard_constraints:
         approach="gan|ensemble",
     conda:
         "../envs/cpu.yaml"
+    params:
+        title=lambda w: f"{w.study}: {w.approach} training, all runs",
     script:
         "../workflow_scripts/plot_training.py"

@@ -10,6 +10,10 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
+#: The reduced study with a tiny GAN: config/demo.yaml, then tests/tiny.yaml.
+DEMO_CONFIGS = [str(REPO / "config/demo.yaml"), str(REPO / "tests/tiny.yaml")]
+
+
 def snakemake_cmd(*args, workdir=None):
     """A snakemake command line for this checkout's Snakefile, run in ``workdir``."""
     cmd = [str(BIN / "snakemake"), "-s", str(REPO / "Snakefile")]
@@ -31,9 +35,9 @@ def run(cmd, check=True, **kw):
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
-    """The reduced study (config/demo.yaml) run once through Snakemake in a temporary directory."""
+    """The reduced study (with a tiny GAN) run once through Snakemake in a temporary directory."""
     work = tmp_path_factory.mktemp("demo")
-    run(snakemake_cmd("--cores", "2", "--configfile", str(REPO / "config/demo.yaml"), workdir=work))
+    run(snakemake_cmd("--cores", "2", "--configfile", *DEMO_CONFIGS, workdir=work))
     return work
 
 

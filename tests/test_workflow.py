@@ -6,7 +6,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, run, snakemake_cmd
+from conftest import DEMO_CONFIGS, REPO, run, snakemake_cmd
 
 from ganplify.gather import EQUIVALENCE_COLUMNS
 
@@ -18,12 +18,21 @@ def job_counts(stdout: str) -> dict[str, int]:
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, flags=re.M)}
 
 
-def test_full_config_plans_100_samples_and_100_fits(tmp_path):
+def test_full_config_plans_the_papers_study(tmp_path):
     out = run(snakemake_cmd("-n", workdir=tmp_path)).stdout
     counts = job_counts(out)
     assert counts["sample"] == 100
     assert counts["fit"] == 100
-    assert counts["gather"] == 1
+    assert counts["train_gan"] == 100
+    assert counts["train_ensemble"] == 100
+    assert counts["gather"] == 1 and counts["saturation"] == 1
+
+
+def test_approaches_select_what_is_computed(tmp_path):
+    out = run(snakemake_cmd("-n", "--config", "approaches=[sample,fit]", workdir=tmp_path)).stdout
+    counts = job_counts(out)
+    assert counts["sample"] == 100 and counts["fit"] == 100
+    assert "train_gan" not in counts and "saturation" not in counts
 
 
 @pytest.mark.parametrize(
@@ -52,12 +61,12 @@ def test_lint_is_clean():
 def test_reduced_study_outputs(demo_run):
     table = pd.read_csv(demo_run / "results/camelback_1d/equivalent_events.csv")
     assert list(table.columns) == EQUIVALENCE_COLUMNS
-    assert set(table.approach) == {"sample", "fit"}
+    assert list(table.approach.unique()) == ["sample", "fit", "gan", "ensemble"]
     assert sorted(table.K.unique()) == [10, 20, 50]
-    assert (table.n_runs == 20).all()
+    assert (table.n_runs == 10).all()
     sample = table[table.approach == "sample"]
     fit = table[table.approach == "fit"]
-    # the sample of 100 is worth ~100 events by construction (20 runs: loose bounds)
+    # the sample of 100 is worth ~100 events by construction (10 runs: loose bounds)
     assert sample.n_equiv.between(60, 160).all()
     # the fit is worth more than the sample, and more so with finer resolution
     assert (fit.n_equiv.to_numpy() > 1.5 * sample.n_equiv.to_numpy()).all()
@@ -66,16 +75,30 @@ def test_reduced_study_outputs(demo_run):
     np.testing.assert_allclose(table.amplification, table.n_equiv / 100)
 
     with h5py.File(demo_run / "results/camelback_1d/quantile_errors.h5") as f:
-        assert f["fit/mse"].shape == (20, 3) and f["sample/mse"].shape == (20, 3)
+        assert f["fit/mse"].shape == (10, 3) and f["sample/mse"].shape == (10, 3)
+        assert f["gan/mse"].shape == (10, 3, 3) and f["ensemble/mse"].shape == (10, 3, 3)
+        assert list(f["gan/n_generated"][()]) == [100, 1000, 5000]
         assert f["reference/mse"].shape == (10, 200, 3)
-        # the table's mean is the mean of the per-run values
+        # the table's mean is the mean of the per-run values (generators: the largest sample)
         np.testing.assert_allclose(f["fit/mse"][()].mean(axis=0), fit.mse_mean.to_numpy())
+        gan = table[table.approach == "gan"]
+        np.testing.assert_allclose(f["gan/mse"][()][:, -1].mean(axis=0), gan.mse_mean.to_numpy())
+
+    with h5py.File(demo_run / "results/camelback_1d/ensemble/0.h5") as f:
+        assert f["generated"].shape == (5000, 1) and f["history"].shape == (6, 2, 3)
+        assert f.attrs["members"] == 3 and f["quantiles/K20"].shape == (3, 20)
+    saturation = pd.read_csv(demo_run / "results/camelback_1d/saturation.csv")
+    assert set(saturation.approach) == {"gan", "ensemble"} and len(saturation) == 6
+    assert (saturation.n_runs == 10).all()
+    for approach in ("gan", "ensemble"):
+        assert (demo_run / f"results/camelback_1d/figures/training_{approach}.png").exists()
+    assert not list((demo_run / "checkpoints").rglob("*.pt"))  # removed after success
 
     for name in ("overview", "quantile_errors"):
         for ext in ("png", "pdf"):
             assert (demo_run / f"results/camelback_1d/figures/{name}.{ext}").stat().st_size > 5000
     summary = pd.read_csv(demo_run / "results/camelback_1d/fit_summary.csv")
-    assert summary.n_fits[0] == 20 and summary.n_valid[0] + summary.n_failed[0] == 20
+    assert summary.n_fits[0] == 10 and summary.n_valid[0] + summary.n_failed[0] == 10
 
 
 def test_rerunning_a_job_reproduces_it(demo_run):
@@ -85,20 +108,19 @@ def test_rerunning_a_job_reproduces_it(demo_run):
         x_before, attrs = f["x"][()], dict(f.attrs)
     with h5py.File(fit) as f:
         v_before = f["values"][()]
-    run(
-        snakemake_cmd(
-            "--cores",
-            "1",
-            "--configfile",
-            str(REPO / "config/demo.yaml"),
-            "--forcerun",
-            "sample",
-            "--until",
-            "fit",
-            str(fit.relative_to(demo_run)),
-            workdir=demo_run,
+    for path in (target, fit):  # --force: rerun exactly this job, nothing up- or downstream
+        proc = run(
+            snakemake_cmd(
+                str(path.relative_to(demo_run)),
+                "--force",
+                "--cores",
+                "1",
+                "--configfile",
+                *DEMO_CONFIGS,
+                workdir=demo_run,
+            )
         )
-    )
+        assert "1 of 1 steps (100%) done" in proc.stdout + proc.stderr
     with h5py.File(target) as f:
         np.testing.assert_array_equal(f["x"][()], x_before)
         assert f.attrs["seed"] == attrs["seed"] and f.attrs["n"] == 100
@@ -112,7 +134,7 @@ def test_report_contains_figures_and_tables(demo_run):
     run(
         snakemake_cmd(
             "--configfile",
-            str(REPO / "config/demo.yaml"),
+            *DEMO_CONFIGS,
             "--report",
             str(report),
             workdir=demo_run,
@@ -122,8 +144,31 @@ def test_report_contains_figures_and_tables(demo_run):
     for name in (
         "overview.png",
         "quantile_errors.png",
+        "training_gan.png",
+        "training_ensemble.png",
         "equivalent_events.csv",
+        "saturation.csv",
         "fit_summary.csv",
         "config.yaml",
     ):
         assert name in html, name
+
+
+def test_rerunning_a_gan_job_reproduces_it(demo_run):
+    out = demo_run / "results/camelback_1d/gan/2.h5"
+    with h5py.File(out) as f:
+        before = f["generated"][()]
+    proc = run(
+        snakemake_cmd(
+            str(out.relative_to(demo_run)),
+            "--force",
+            "--cores",
+            "1",
+            "--configfile",
+            *DEMO_CONFIGS,
+            workdir=demo_run,
+        )
+    )
+    assert "1 of 1 steps (100%) done" in proc.stdout + proc.stderr
+    with h5py.File(out) as f:
+        np.testing.assert_array_equal(f["generated"][()], before)

@@ -1,4 +1,4 @@
-"""rule plot_overview: Fig. 1 analogue (truth, one training sample, its fit, GANs, quantile edges)."""
+"""rule plot_overview: Fig. 1 analogue (truth, a training sample, its fit and GANs, quantiles)."""
 
 from ganplify.figures import overview
 from ganplify.jobs import setup_logging

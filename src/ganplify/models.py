@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -123,9 +124,7 @@ class Generator(nn.Module):
         super().__init__()
         self.arch = arch
         sizes = [arch.latent_dim] + [arch.g_hidden] * arch.g_layers
-        self.hidden = nn.ModuleList(
-            BatchedLinear(members, a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
-        )
+        self.hidden = nn.ModuleList(BatchedLinear(members, a, b) for a, b in pairwise(sizes))
         self.out = BatchedLinear(members, arch.g_hidden, arch.dim)
 
     def mask_shape(self, rows: int) -> tuple[int, ...]:
@@ -152,13 +151,9 @@ class Discriminator(nn.Module):
         super().__init__()
         self.arch = arch
         emb = [arch.dim, *arch.embedding]
-        self.embed = nn.ModuleList(
-            BatchedLinear(members, a, b) for a, b in zip(emb[:-1], emb[1:], strict=True)
-        )
+        self.embed = nn.ModuleList(BatchedLinear(members, a, b) for a, b in pairwise(emb))
         sizes = [arch.dim + arch.embedding[-1]] + [arch.d_hidden] * arch.d_layers
-        self.hidden = nn.ModuleList(
-            BatchedLinear(members, a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
-        )
+        self.hidden = nn.ModuleList(BatchedLinear(members, a, b) for a, b in pairwise(sizes))
         self.out = BatchedLinear(members, arch.d_hidden, 1)
 
     def mask_shape(self, rows: int) -> tuple[int, ...]:

@@ -138,7 +138,10 @@ def quantile_error_figure(
             c = COLORS.get(approach, "0.3")
             mu, sd = np.nanmean(mm, axis=0), np.nanstd(mm, axis=0, ddof=1)
             ax.fill_between(n_events, mu - sd, mu + sd, color=c, alpha=0.15, lw=0)
-            ax.plot(n_events, mu, "-", color=c, lw=1.8, label=LABELS.get(approach, approach))
+            label = f"{LABELS.get(approach, approach)}: {n_events[-1]:,} events " + (
+                f"$\\approx$ {float(equivalent_events(mu[-1], k)):.0f}"
+            )
+            ax.plot(n_events, mu, "-", color=c, lw=1.8, label=label)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(f"{k} quantiles")

@@ -12,6 +12,8 @@ generated batches judged in separate discriminator calls. It serves two purposes
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -24,7 +26,7 @@ class PlainGenerator(nn.Module):
         super().__init__()
         self.arch = arch
         sizes = [arch.latent_dim] + [arch.g_hidden] * arch.g_layers
-        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(sizes))
         self.out = nn.Linear(arch.g_hidden, arch.dim)
 
     def forward(self, z, keep=None):
@@ -44,11 +46,9 @@ class PlainDiscriminator(nn.Module):
         super().__init__()
         self.arch = arch
         emb = [arch.dim, *arch.embedding]
-        self.embed = nn.ModuleList(
-            nn.Conv1d(a, b, kernel_size=1) for a, b in zip(emb[:-1], emb[1:])
-        )
+        self.embed = nn.ModuleList(nn.Conv1d(a, b, kernel_size=1) for a, b in pairwise(emb))
         sizes = [arch.dim + arch.embedding[-1]] + [arch.d_hidden] * arch.d_layers
-        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(sizes))
         self.out = nn.Linear(arch.d_hidden, 1)
 
     def forward(self, batch, keep=None):

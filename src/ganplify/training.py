@@ -188,7 +188,7 @@ class GanTrainer:
         )
         self.epoch += 1
 
-    # -- generation --------------------------------------------------------------------------------
+    # -- generation ------------------------------------------------------------------------------
     @torch.no_grad()
     def generate(self, n: int, streams: MemberStreams, chunk: int = 1000) -> np.ndarray:
         """``n`` events per member, dropout active (the paper's generation), shape ``(K, n, dim)``.
@@ -204,7 +204,7 @@ class GanTrainer:
             out.append(self.G(z, keep).cpu())
         return torch.cat(out, dim=1).numpy().astype(np.float64)
 
-    # -- checkpoints --------------------------------------------------------------------------------
+    # -- checkpoints -----------------------------------------------------------------------------
     def state_dict(self) -> dict:
         return {
             "fingerprint": self.fingerprint,
