@@ -1,7 +1,7 @@
 # Configuration validation and target functions shared by every stage.
 from pathlib import Path
 
-from ganplify.config import ConfigError, study_n_samples, validate_config
+from ganplify.config import selected_studies, study_n_samples, validate_config
 from ganplify.studies import APPROACH_DIRS
 
 # Fail before any job is planned: a wrong key costs a second, not a cluster allocation.
@@ -25,7 +25,7 @@ wildcard_constraints:
     i=r"\d+",
 
 
-STUDIES = list(config["studies"])
+STUDIES = selected_studies(config)
 APPROACHES = list(config["approaches"])
 
 

@@ -9,6 +9,12 @@ rule gather:
             category="Tables",
             subcategory="{study}",
         ),
+        marginal=report(
+            "results/{study}/marginal_errors.csv",
+            caption="../report/marginal_errors.rst",
+            category="Tables",
+            subcategory="{study}",
+        ),
     log:
         "logs/{study}/gather.log",
     conda:

@@ -18,18 +18,40 @@ def job_counts(stdout: str) -> dict[str, int]:
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, flags=re.M)}
 
 
+def jobs_per_study(stdout: str) -> dict[tuple[str, str], int]:
+    """(rule, study) -> number of planned jobs, from a dry run's job listing."""
+    counts: dict[tuple[str, str], int] = {}
+    for block in re.split(r"^rule ", stdout, flags=re.M)[1:]:
+        rule = block.split(":", 1)[0].strip()
+        study = re.search(r"wildcards: .*?study=(\w+)", block)
+        if study:
+            key = (rule, study[1])
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def test_full_config_plans_the_papers_study(tmp_path):
     out = run(snakemake_cmd("-n", workdir=tmp_path)).stdout
+    per_study = jobs_per_study(out)
+    for study in ("camelback_1d", "ring_2d", "shell_5d"):
+        for rule in ("sample", "fit", "train_gan", "train_ensemble"):
+            assert per_study[(rule, study)] == 100, (rule, study)
+        for rule in ("gather", "saturation", "plot_overview", "plot_quantile_errors"):
+            assert per_study[(rule, study)] == 1, (rule, study)
     counts = job_counts(out)
-    assert counts["sample"] == 100
-    assert counts["fit"] == 100
-    assert counts["train_gan"] == 100
-    assert counts["train_ensemble"] == 100
-    assert counts["gather"] == 1 and counts["saturation"] == 1
+    assert counts["sample"] == 300 and counts["train_ensemble"] == 300
 
 
 def test_approaches_select_what_is_computed(tmp_path):
-    out = run(snakemake_cmd("-n", "--config", "approaches=[sample,fit]", workdir=tmp_path)).stdout
+    out = run(
+        snakemake_cmd(
+            "-n",
+            "--config",
+            "approaches=[sample,fit]",
+            "studies_to_run=[camelback_1d]",
+            workdir=tmp_path,
+        )
+    ).stdout
     counts = job_counts(out)
     assert counts["sample"] == 100 and counts["fit"] == 100
     assert "train_gan" not in counts and "saturation" not in counts
@@ -37,7 +59,12 @@ def test_approaches_select_what_is_computed(tmp_path):
 
 @pytest.mark.parametrize(
     "override, key",
-    [("n_samples=ten", "n_samples"), ("n_samples=-3", "n_samples"), ("n_smaples=3", "n_smaples")],
+    [
+        ("n_samples=ten", "n_samples"),
+        ("n_samples=-3", "n_samples"),
+        ("n_smaples=3", "n_smaples"),
+        ("studies_to_run=[ring_3d]", "studies_to_run[0]"),
+    ],
 )
 def test_bad_config_fails_before_any_job(tmp_path, override, key):
     proc = run(snakemake_cmd("-n", "--config", override, workdir=tmp_path), check=False)
@@ -172,3 +199,25 @@ def test_rerunning_a_gan_job_reproduces_it(demo_run):
     assert "1 of 1 steps (100%) done" in proc.stdout + proc.stderr
     with h5py.File(out) as f:
         np.testing.assert_array_equal(f["generated"][()], before)
+
+
+def test_ring_study_outputs(demo_run):
+    """The reduced preset runs the 2D ring end to end: 6 samples, cells K = q^2."""
+    table = pd.read_csv(demo_run / "results/ring_2d/equivalent_events.csv")
+    assert list(table.columns) == EQUIVALENCE_COLUMNS
+    assert sorted(table.K.unique()) == [9, 25, 100]
+    assert (table.n_runs == 6).all()
+    assert list(table.approach.unique()) == ["sample", "fit", "gan", "ensemble"]
+    sample = table[table.approach == "sample"]
+    assert sample.n_equiv.between(40, 250).all()
+    marginal = pd.read_csv(demo_run / "results/ring_2d/marginal_errors.csv")
+    assert set(marginal.coordinate) == {"r", "phi1"}
+    assert set(marginal.q) == {3, 5, 10}
+    fit_marg = marginal[(marginal.approach == "fit") & (marginal.coordinate == "phi1")]
+    assert np.allclose(fit_marg.mse_mean, 0.0)  # the fitted model's direction is exactly uniform
+    with h5py.File(demo_run / "results/ring_2d/gan/0.h5") as f:
+        assert f["generated"].shape == (5000, 2)
+        assert f["quantiles/K100"].shape == (3, 100) and f["marginals/q10"].shape == (3, 2, 10)
+    for name in ("overview", "quantile_errors"):
+        assert (demo_run / f"results/ring_2d/figures/{name}.png").stat().st_size > 5000
+    assert not (demo_run / "results/shell_5d").exists()  # not in the demo's studies_to_run

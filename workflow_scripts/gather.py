@@ -12,4 +12,5 @@ gather_study(
     seed=sm.params.seed,
     out_h5=sm.output.h5,
     out_csv=sm.output.csv,
+    out_marginal_csv=sm.output.marginal,
 )

@@ -58,6 +58,20 @@ def validate_config(config: dict, schema_path: str | Path = DEFAULT_SCHEMA) -> d
 def _semantic_problems(config: dict) -> list[str]:
     """Rules that involve several keys at once (the schema checks keys one by one)."""
     problems = []
+    for j, name in enumerate(config.get("studies_to_run", [])):
+        if name not in config["studies"]:
+            problems.append(
+                f"config key 'studies_to_run[{j}]': no study {name!r} "
+                f"(defined: {', '.join(config['studies'])})"
+            )
+    for name, study in config["studies"].items():
+        truth = study["truth"]
+        if truth["kind"] == "shell" and "dim" not in truth:
+            problems.append(f"config key 'studies.{name}.truth': kind 'shell' needs 'dim'")
+        if truth["kind"] == "camelback" and {"dim", "r_mean", "r_sigma"} & set(truth):
+            problems.append(
+                f"config key 'studies.{name}.truth': kind 'camelback' takes mu and sigma only"
+            )
     if {"gan", "ensemble"} & set(config["approaches"]):
         batch = config["gan"]["training"]["batch_size"]
         for name, study in config["studies"].items():
@@ -67,6 +81,11 @@ def _semantic_problems(config: dict) -> list[str]:
                     f"of 'gan.training.batch_size' ({batch}); every epoch uses whole batches"
                 )
     return problems
+
+
+def selected_studies(config: dict) -> list[str]:
+    """The studies a run computes: ``studies_to_run``, or every study defined."""
+    return list(config.get("studies_to_run") or config["studies"])
 
 
 def study_n_samples(config: dict, study: str) -> int:

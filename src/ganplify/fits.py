@@ -16,10 +16,12 @@ import numpy as np
 from iminuit import Minuit
 from iminuit.cost import UnbinnedNLL
 
-from .truth import mixture_cdf, mixture_pdf
+from .truth import folded_normal_cdf, folded_normal_pdf, mixture_cdf, mixture_pdf
 
 #: Parameter order of the 5-parameter camel-back fit (that of :func:`ganplify.truth.mixture_pdf`).
 CAMELBACK_PARAMETERS = ("mu1", "sigma1", "mu2", "sigma2", "frac")
+#: Parameters of the radial fit of the ring and the shells.
+SHELL_PARAMETERS = ("r_mean", "r_sigma")
 
 
 @dataclass
@@ -56,6 +58,49 @@ def camelback_start(x) -> dict[str, float]:
     }
 
 
+def _failed(names, message) -> FitResult:
+    nan = np.full(len(names), np.nan)
+    cov = np.full((len(names), len(names)), np.nan)
+    return FitResult(tuple(names), nan, nan, cov, False, False, np.nan, np.nan, 0, 0, message)
+
+
+def _minimize(m: Minuit, max_attempts: int) -> int:
+    """MIGRAD, retried after a SIMPLEX pass while it does not converge; HESSE if it did."""
+    attempts = 0
+    while attempts < max_attempts:
+        attempts += 1
+        if attempts > 1:
+            m.simplex()
+        m.migrad()
+        if m.valid:
+            break
+    if m.valid:
+        m.hesse()
+    return attempts
+
+
+def _result(m: Minuit, names, attempts: int, values=None, errors=None, cov=None) -> FitResult:
+    fmin = m.fmin
+    k = len(names)
+    return FitResult(
+        names=tuple(names),
+        values=np.array(m.values) if values is None else values,
+        errors=np.array(m.errors) if errors is None else errors,
+        covariance=(
+            cov
+            if cov is not None
+            else (np.array(m.covariance) if m.covariance is not None else np.full((k, k), np.nan))
+        ),
+        valid=bool(m.valid),
+        accurate=bool(fmin.has_accurate_covar) if fmin is not None else False,
+        fval=float(m.fval),
+        edm=float(fmin.edm) if fmin is not None else np.nan,
+        nfcn=int(m.nfcn),
+        n_attempts=attempts,
+        message="" if m.valid else str(fmin),
+    )
+
+
 def fit_camelback(x, *, start: dict[str, float] | None = None, max_attempts: int = 3) -> FitResult:
     """5-parameter unbinned ML fit of the two-Gaussian mixture to the points ``x``.
 
@@ -67,34 +112,13 @@ def fit_camelback(x, *, start: dict[str, float] | None = None, max_attempts: int
     x = np.asarray(x, dtype=float).ravel()
     names = CAMELBACK_PARAMETERS
     if x.size < len(names) or not np.all(np.isfinite(x)):
-        nan = np.full(len(names), np.nan)
-        return FitResult(
-            names,
-            nan,
-            nan,
-            np.full((5, 5), np.nan),
-            False,
-            False,
-            np.nan,
-            np.nan,
-            0,
-            0,
-            message=f"unusable sample: {x.size} points, finite: {bool(np.all(np.isfinite(x)))}",
+        return _failed(
+            names, f"unusable sample: {x.size} points, finite: {bool(np.all(np.isfinite(x)))}"
         )
-    cost = UnbinnedNLL(x, mixture_pdf)
-    m = Minuit(cost, **(start or camelback_start(x)))
+    m = Minuit(UnbinnedNLL(x, mixture_pdf), **(start or camelback_start(x)))
     m.limits["sigma1", "sigma2"] = (1e-3, None)
     m.limits["frac"] = (0.0, 1.0)
-    attempts = 0
-    while attempts < max_attempts:
-        attempts += 1
-        if attempts > 1:
-            m.simplex()
-        m.migrad()
-        if m.valid:
-            break
-    if m.valid:
-        m.hesse()
+    attempts = _minimize(m, max_attempts)
     values = np.array(m.values)
     errors = np.array(m.errors)
     cov = np.array(m.covariance) if m.covariance is not None else np.full((5, 5), np.nan)
@@ -105,23 +129,39 @@ def fit_camelback(x, *, start: dict[str, float] | None = None, max_attempts: int
         values[4] = 1.0 - values[4]
         cov[4, :4] *= -1.0
         cov[:4, 4] *= -1.0
-    fmin = m.fmin
-    return FitResult(
-        names=names,
-        values=values,
-        errors=errors,
-        covariance=cov,
-        valid=bool(m.valid),
-        accurate=bool(fmin.has_accurate_covar) if fmin is not None else False,
-        fval=float(m.fval),
-        edm=float(fmin.edm) if fmin is not None else np.nan,
-        nfcn=int(m.nfcn),
-        n_attempts=attempts,
-        message="" if m.valid else str(fmin),
-    )
+    return _result(m, names, attempts, values, errors, cov)
 
 
 def fitted_cdf(result: FitResult):
     """Cumulative distribution of the fitted mixture, as a function of x."""
     p = result.as_dict()
     return lambda x: mixture_cdf(x, **p)
+
+
+def _radius_pdf(r, r_mean, r_sigma):
+    return folded_normal_pdf(r, r_mean, r_sigma)
+
+
+def fit_shell_radius(x, *, max_attempts: int = 3) -> FitResult:
+    """2-parameter unbinned ML fit of the ring / shell: r = |x| ~ |N(r_mean, r_sigma)|.
+
+    The known functional form of the shell is a radius distribution times a uniform direction;
+    the direction has no free parameter, so the natural low-parameter fit is that of the radius.
+    """
+    x = np.asarray(x, dtype=float)
+    names = SHELL_PARAMETERS
+    if x.ndim != 2 or x.shape[0] < len(names) or not np.all(np.isfinite(x)):
+        return _failed(names, f"unusable sample of shape {x.shape}")
+    r = np.linalg.norm(x, axis=1)
+    m = Minuit(
+        UnbinnedNLL(r, _radius_pdf), r_mean=float(r.mean()), r_sigma=float(max(r.std(), 0.1))
+    )
+    m.limits["r_sigma"] = (1e-3, None)
+    attempts = _minimize(m, max_attempts)
+    return _result(m, names, attempts)
+
+
+def fitted_radius_cdf(result: FitResult):
+    """Cumulative distribution of the fitted radius."""
+    p = result.as_dict()
+    return lambda r: folded_normal_cdf(r, p["r_mean"], p["r_sigma"])

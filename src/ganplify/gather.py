@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .equivalence import amplification, bootstrap_equivalent_events
-from .quantiles import cell_fractions, quantile_mse
+from .equivalence import amplification, bootstrap_equivalent_events, equivalent_events
+from .quantiles import quantile_mse
 
 EQUIVALENCE_COLUMNS = [
     "approach",
@@ -68,27 +68,57 @@ def equivalence_rows(
     return rows
 
 
+MARGINAL_COLUMNS = ["approach", "q", "coordinate", "n_runs", "mse_mean", "mse_std", "n_equiv"]
+
+
+def marginal_rows(approach: str, marginal_mse: np.ndarray, qs: Sequence[int]) -> list[dict]:
+    """Per-coordinate quantile errors: ``marginal_mse`` of shape ``(n_runs, n_q, dim)``.
+
+    Coordinate 0 is x (1D) or the radius r; 1 … dim−1 are the angles φ_1 … φ_{dim−1}. ``n_equiv``
+    is the number of truth events whose expected error in that coordinate's q cells is the mean.
+    """
+    rows = []
+    m = np.asarray(marginal_mse, dtype=float)
+    for a, q in enumerate(qs):
+        for c in range(m.shape[2]):
+            v = m[:, a, c]
+            v = v[np.isfinite(v)]
+            rows.append(
+                {
+                    "approach": approach,
+                    "q": int(q),
+                    "coordinate": "r"
+                    if (c == 0 and m.shape[2] > 1)
+                    else ("x" if c == 0 else f"phi{c}"),
+                    "n_runs": int(v.size),
+                    "mse_mean": float(v.mean()),
+                    "mse_std": float(v.std(ddof=1)) if v.size > 1 else float("nan"),
+                    "n_equiv": float(equivalent_events(v.mean(), q)),
+                }
+            )
+    return rows
+
+
 def reference_mse(
     sample: Callable[[int, np.random.Generator], np.ndarray],
-    edges_by_k: dict[int, np.ndarray],
+    fractions: Callable[[np.ndarray], Sequence[np.ndarray]],
     sizes: Sequence[int],
     n_repeats: int,
     rng_for: Callable[[int], np.random.Generator],
 ) -> np.ndarray:
-    """Quantile MSE of truth samples: shape ``(len(sizes), n_repeats, len(edges_by_k))``.
+    """Quantile MSE of truth samples: shape ``(len(sizes), n_repeats, n_K)``.
 
+    ``fractions(x)`` returns the cell fractions of the points x for each of the n_K cell grids.
     These are the "sample" curves of Fig. 2: what N truth events achieve, by Monte Carlo, to be
     drawn next to the exact expectation (K − 1) / (K² N).
     """
-    ks = sorted(edges_by_k)
-    out = np.empty((len(sizes), n_repeats, len(ks)))
-    for a, n in enumerate(sizes):
+    rows = []
+    for n in sizes:
         gen = rng_for(int(n))
-        for r in range(n_repeats):
-            x = sample(int(n), gen)
-            for b, k in enumerate(ks):
-                out[a, r, b] = quantile_mse(cell_fractions(x, edges_by_k[k]))
-    return out
+        rows.append(
+            [[quantile_mse(f) for f in fractions(sample(int(n), gen))] for _ in range(n_repeats)]
+        )
+    return np.array(rows, dtype=float)
 
 
 def stack_runs(arrays: Iterable[np.ndarray]) -> np.ndarray:

@@ -1,7 +1,9 @@
 """HDF5 outputs: one file per job, written atomically, with provenance attributes.
 
 Every per-run file of the study carries a group ``quantiles`` with one dataset ``K{K}`` per number
-of quantiles: the cell fractions of that run (shape ``(K,)``, or ``(n_gen, K)`` for generators).
+of cells: the cell fractions of that run (shape ``(K,)``, or ``(n_gen, K)`` for generators), and a
+group ``marginals`` with one dataset ``q{q}`` per number of quantiles per coordinate: the
+per-coordinate fractions (shape ``(dim, q)``, or ``(n_gen, dim, q)``).
 The gather step reads only this group, so every approach — sample, fit, GAN, ensemble — plugs into
 the same tables.
 """
@@ -111,6 +113,11 @@ def _walk(group, prefix=""):
 def quantile_key(n_cells: int) -> str:
     """Dataset name of the cell fractions for ``n_cells`` quantiles."""
     return f"quantiles/K{int(n_cells)}"
+
+
+def marginal_key(q: int) -> str:
+    """Dataset name of the per-coordinate fractions for ``q`` quantiles per coordinate."""
+    return f"marginals/q{int(q)}"
 
 
 def read_fractions(path, n_cells: int) -> np.ndarray:

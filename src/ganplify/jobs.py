@@ -15,11 +15,32 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, seeding
-from .fits import CAMELBACK_PARAMETERS, fit_camelback, fitted_cdf
-from .gather import EQUIVALENCE_COLUMNS, equivalence_rows, reference_mse, stack_runs
-from .io import provenance, quantile_key, read_attrs, read_dataset, read_fractions, write_h5
-from .quantiles import cell_fractions, cell_probabilities, quantile_mse
-from .studies import all_fractions, quantile_edges, truth_from_config
+from .gather import (
+    EQUIVALENCE_COLUMNS,
+    MARGINAL_COLUMNS,
+    equivalence_rows,
+    marginal_rows,
+    reference_mse,
+    stack_runs,
+)
+from .io import (
+    marginal_key,
+    provenance,
+    quantile_key,
+    read_attrs,
+    read_dataset,
+    read_fractions,
+    write_h5,
+)
+from .quantiles import quantile_mse
+from .studies import (
+    all_fractions,
+    all_marginal_fractions,
+    fit_model,
+    fitted_probabilities,
+    n_cells,
+    truth_from_config,
+)
 
 log = logging.getLogger("ganplify")
 
@@ -43,9 +64,14 @@ def make_sample(out, *, study: str, study_cfg: Mapping, seed: int, index: int) -
     n = int(study_cfg["n_train"])
     x = truth.sample(n, seeding.rng(seed, study, "sample", index))
     fractions = all_fractions(x, truth, study_cfg["quantiles"])
+    marginals = all_marginal_fractions(x, truth, study_cfg["quantiles"])
     write_h5(
         out,
-        {"x": x, **{quantile_key(k): f for k, f in fractions.items()}},
+        {
+            "x": x,
+            **{quantile_key(k): f for k, f in fractions.items()},
+            **{marginal_key(q): f for q, f in marginals.items()},
+        },
         provenance(
             seed=seed,
             seed_identity=[study, "sample", index],
@@ -64,17 +90,19 @@ def fit_sample(sample_path, out, *, study_cfg: Mapping) -> dict:
     x = read_dataset(sample_path, "x")
     attrs = read_attrs(sample_path)
     truth = truth_from_config(study_cfg["truth"])
-    result = fit_camelback(x)
-    cdf = fitted_cdf(result)
+    result = fit_model(truth, x)
     datasets = {
         "values": result.values,
         "errors": result.errors,
         "covariance": result.covariance,
-        "truth_values": np.array([truth.parameters[p] for p in CAMELBACK_PARAMETERS]),
+        "truth_values": np.array([truth.parameters[p] for p in result.names]),
     }
-    for k in study_cfg["quantiles"]:
-        probs = cell_probabilities(cdf, quantile_edges(truth, k))
-        datasets[quantile_key(k)] = probs if result.valid else np.full(int(k), np.nan)
+    for q in study_cfg["quantiles"]:
+        cells, marginals = fitted_probabilities(truth, result, q)
+        if not result.valid:  # a failed fit has no trustworthy density: counted, not scored
+            cells, marginals = np.full_like(cells, np.nan), np.full_like(marginals, np.nan)
+        datasets[quantile_key(n_cells(truth, q))] = cells
+        datasets[marginal_key(q)] = marginals
     write_h5(
         out,
         datasets,
@@ -108,6 +136,7 @@ def gather_study(
     seed: int,
     out_h5,
     out_csv,
+    out_marginal_csv=None,
 ) -> list[dict]:
     """Gather every approach's per-run fractions into quantile errors and the equivalence table.
 
@@ -115,11 +144,13 @@ def gather_study(
     fractions are not finite (failed fits) are excluded from the statistics and counted in the log.
     The reference curves of truth samples (Fig. 2) are computed here too.
     """
-    ks = [int(k) for k in study_cfg["quantiles"]]
-    n_train = int(study_cfg["n_train"])
     truth = truth_from_config(study_cfg["truth"])
+    qs = [int(q) for q in study_cfg["quantiles"]]
+    ks = [n_cells(truth, q) for q in qs]
+    n_train = int(study_cfg["n_train"])
     datasets: dict[str, np.ndarray] = {"K": np.array(ks)}
     rows: list[dict] = []
+    marg_rows: list[dict] = []
     for approach, files in run_files.items():
         # (n_runs, nK) for fixed-size estimates; (n_runs, n_generated, nK) for generators
         mse = np.stack(
@@ -133,6 +164,15 @@ def gather_study(
             )
         datasets[f"{approach}/mse"] = mse
         datasets[f"{approach}/ok"] = finite
+        # per-coordinate errors: (n_runs, [n_generated,] n_q, dim)
+        marginal = np.stack(
+            [quantile_mse(stack_runs(read_dataset(f, marginal_key(q)) for f in files)) for q in qs],
+            axis=-2,
+        )
+        datasets[f"{approach}/marginal_mse"] = marginal
+        marg_rows += marginal_rows(
+            approach, marginal[finite, -1] if mse.ndim == 3 else marginal[finite], qs
+        )
         if mse.ndim == 3:
             # A generator is scored by its largest generated sample: the saturated value.
             datasets[f"{approach}/n_generated"] = read_dataset(files[0], "n_generated")
@@ -151,7 +191,7 @@ def gather_study(
     datasets["reference/sizes"] = np.array(sizes)
     datasets["reference/mse"] = reference_mse(
         truth.sample,
-        {k: quantile_edges(truth, k) for k in ks},
+        lambda x: [f for _, f in sorted(all_fractions(x, truth, qs).items())],
         sizes,
         int(stats_cfg["reference_repeats"]),
         rng_for=lambda n: seeding.rng(seed, study, "reference", n),
@@ -162,6 +202,8 @@ def gather_study(
         provenance(seed=seed, study=study, config=dict(study_cfg), approaches=list(run_files)),
     )
     write_csv(out_csv, rows, EQUIVALENCE_COLUMNS)
+    if out_marginal_csv is not None:
+        write_csv(out_marginal_csv, marg_rows, MARGINAL_COLUMNS)
     for r in rows:
         log.info("%s", json.dumps(r))
     return rows
@@ -173,9 +215,10 @@ def summarize_fits(fit_files: Sequence[str], out_csv) -> dict:
     values = stack_runs(read_dataset(f, "values") for f in fit_files)
     errors = stack_runs(read_dataset(f, "errors") for f in fit_files)
     truth = read_dataset(fit_files[0], "truth_values")
+    names = read_attrs(fit_files[0])["parameters"]
     row = {"n_fits": len(fit_files), "n_valid": int(valid.sum()), "n_failed": int((~valid).sum())}
     ok = valid & np.all(np.isfinite(values), axis=1)
-    for j, name in enumerate(CAMELBACK_PARAMETERS):
+    for j, name in enumerate(names):
         v, e = values[ok, j], errors[ok, j]
         pull = (v - truth[j]) / e
         row[f"{name}_truth"] = float(truth[j])
@@ -242,12 +285,24 @@ def _stop_flag_on_signals():
     return lambda: bool(received)
 
 
-def generated_fractions(events, truth, quantiles, n_generated) -> dict[int, np.ndarray]:
-    """Cell fractions of the first ``n`` events for every n in ``n_generated``: ``(len, K)``."""
+def generated_fractions(events, truth, quantiles, n_generated) -> dict[str, np.ndarray]:
+    """Cell and per-coordinate fractions of the first n events, for every n in ``n_generated``.
+
+    Returns datasets keyed like a per-run file: ``quantiles/K{K}`` of shape ``(len, K)`` and
+    ``marginals/q{q}`` of shape ``(len, dim, q)``.
+    """
+    per_n = [
+        (
+            all_fractions(events[: int(n)], truth, quantiles),
+            all_marginal_fractions(events[: int(n)], truth, quantiles),
+        )
+        for n in n_generated
+    ]
     out = {}
-    for k in quantiles:
-        edges = quantile_edges(truth, k)
-        out[int(k)] = np.stack([cell_fractions(events[: int(n)], edges) for n in n_generated])
+    for k in per_n[0][0]:
+        out[quantile_key(k)] = np.stack([cells[k] for cells, _ in per_n])
+    for q in per_n[0][1]:
+        out[marginal_key(q)] = np.stack([marg[q] for _, marg in per_n])
     return out
 
 
@@ -314,7 +369,7 @@ def train_generator(
         "generated": pooled.astype(np.float32),
         "n_generated": n_generated,
         "history": np.asarray(trainer.history),
-        **{quantile_key(k): f for k, f in fractions.items()},
+        **fractions,
         **{
             f"generator/{name}": p.detach().cpu().numpy()
             for name, p in trainer.G.state_dict().items()

@@ -94,6 +94,7 @@ def quantile_error_figure(
     *,
     n_train: int,
     curves: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    titles: Sequence[str] | None = None,
 ):
     """Fig. 2 analogue: quantile MSE against the number of events, one panel per K.
 
@@ -144,7 +145,7 @@ def quantile_error_figure(
             ax.plot(n_events, mu, "-", color=c, lw=1.8, label=label)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_title(f"{k} quantiles")
+        ax.set_title(titles[j] if titles else f"{k} quantiles")
         ax.set_xlabel("number of events $N$")
         if j == 0:
             ax.set_ylabel("quantile MSE")
@@ -183,5 +184,87 @@ def training_figure(histories: Sequence[np.ndarray], title: str):
     for ax in axes:
         ax.legend(frameon=False, loc="upper right")
     fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def ring_figure(truth, sample, generated: Mapping[str, np.ndarray] | None = None, *, lim=8.0):
+    """The 2D ring: truth density, one training sample, and each generator's sample."""
+    generated = dict(generated or {})
+    n_panels = 2 + len(generated)
+    fig, axes = plt.subplots(1, n_panels, figsize=(4.2 * n_panels, 4.2), sharex=True, sharey=True)
+    g = np.linspace(-lim, lim, 301)
+    xx, yy = np.meshgrid(g, g)
+    dens = truth.pdf(np.stack([xx, yy], axis=-1))
+    axes[0].imshow(dens, origin="lower", extent=(-lim, lim, -lim, lim), cmap="Greys")
+    axes[0].set_title("Truth density")
+    sample = np.asarray(sample)
+    axes[1].contour(xx, yy, dens, levels=4, colors="0.6", linewidths=0.8)
+    axes[1].scatter(sample[:, 0], sample[:, 1], s=9, color=COLORS["sample"])
+    axes[1].set_title(f"Training sample ({len(sample)} points)")
+    bins = np.linspace(-lim, lim, 121)
+    for ax, (approach, events) in zip(axes[2:], generated.items(), strict=True):
+        ev = np.asarray(events)
+        ax.hist2d(ev[:, 0], ev[:, 1], bins=bins, cmap="Oranges" if approach == "gan" else "Reds")
+        ax.set_title(f"{LABELS.get(approach, approach)} ({len(ev):,} events)")
+    for ax in axes:
+        ax.set_aspect("equal")
+        ax.set_xlabel("$x_1$")
+    axes[0].set_ylabel("$x_2$")
+    fig.tight_layout()
+    return fig
+
+
+def radial_figure(truth, sample, *, fit_pdf=None, generated=None):
+    """Shells in d >= 3: the radius and the first polar angle, truth against estimates."""
+    from .quantiles import to_hyperspherical
+    from .truth import folded_normal_pdf, sine_power_cdf
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    c = to_hyperspherical(np.asarray(sample))
+    r = np.linspace(0, 9, 400)
+    axes[0].hist(
+        c[:, 0],
+        bins=np.linspace(0, 9, 31),
+        density=True,
+        color=COLORS["sample"],
+        alpha=0.35,
+        label=f"Sample ({len(c)} points)",
+    )
+    phi = np.linspace(0, np.pi, 400)
+    axes[1].hist(
+        c[:, 1],
+        bins=np.linspace(0, np.pi, 25),
+        density=True,
+        color=COLORS["sample"],
+        alpha=0.35,
+        label="Sample",
+    )
+    for approach, events in (generated or {}).items():
+        ce = to_hyperspherical(np.asarray(events))
+        kw = {
+            "density": True,
+            "histtype": "step",
+            "lw": 1.8,
+            "color": COLORS.get(approach, "0.3"),
+            "label": LABELS.get(approach, approach),
+        }
+        axes[0].hist(ce[:, 0], bins=np.linspace(0, 9, 61), **kw)
+        axes[1].hist(ce[:, 1], bins=np.linspace(0, np.pi, 49), **kw)
+    if fit_pdf is not None:
+        axes[0].plot(r, fit_pdf(r), color=COLORS["fit"], lw=2, label="Fit to the sample")
+    axes[0].plot(
+        r, folded_normal_pdf(r, truth.r_mean, truth.r_sigma), color="black", lw=2, label="Truth"
+    )
+    dens = np.gradient(sine_power_cdf(phi, truth.dim - 2), phi)
+    axes[1].plot(
+        phi, dens, color="black", lw=2, label=rf"Truth $\propto \sin^{{{truth.dim - 2}}}\phi_1$"
+    )
+    axes[0].set_xlabel("radius $r$")
+    axes[1].set_xlabel(r"polar angle $\phi_1$")
+    for ax in axes:
+        ax.set_ylabel("probability density")
+        ax.legend(frameon=False, fontsize=9)
+    fig.suptitle(f"{truth.dim}D spherical shell")
     fig.tight_layout()
     return fig

@@ -72,3 +72,68 @@ def quantile_mse(fractions) -> np.ndarray:
     f = np.asarray(fractions, dtype=float)
     k = f.shape[-1]
     return np.mean((f - 1.0 / k) ** 2, axis=-1)
+
+
+def to_hyperspherical(x) -> np.ndarray:
+    """Cartesian ``(n, d)`` → hyperspherical ``(n, d)``: (r, φ_1 … φ_{d−1}).
+
+    x_1 = r cos φ_1, x_2 = r sin φ_1 cos φ_2, …, x_d = r sin φ_1 … sin φ_{d−1}; φ_k ∈ [0, π] for
+    k ≤ d − 2 and the last angle in [0, 2π). For d = 1 the single coordinate is x itself (the camel
+    back keeps its sign: its quantiles are those of x).
+    """
+    x = np.asarray(x, dtype=float)
+    n, d = x.shape
+    if d == 1:
+        return x.copy()
+    out = np.empty_like(x)
+    # tail[:, k] = |(x_k, …, x_d)|, computed from the end to stay accurate
+    tail = np.sqrt(np.cumsum(x[:, ::-1] ** 2, axis=1))[:, ::-1]
+    out[:, 0] = tail[:, 0]
+    for k in range(d - 2):
+        out[:, k + 1] = np.arctan2(tail[:, k + 1], x[:, k])
+    out[:, d - 1] = np.mod(np.arctan2(x[:, d - 1], x[:, d - 2]), 2.0 * np.pi)
+    return out
+
+
+def from_hyperspherical(c) -> np.ndarray:
+    """Inverse of :func:`to_hyperspherical`."""
+    c = np.asarray(c, dtype=float)
+    n, d = c.shape
+    if d == 1:
+        return c.copy()
+    x = np.empty_like(c)
+    running = c[:, 0].copy()
+    for k in range(d - 1):
+        x[:, k] = running * np.cos(c[:, k + 1])
+        running = running * np.sin(c[:, k + 1])
+    x[:, d - 1] = running
+    return x
+
+
+def grid_cell_fractions(coords, edges_per_coordinate) -> np.ndarray:
+    """Fractions of points in the cells of a product grid: shape ``(q_1 · … · q_d,)``.
+
+    ``coords``: ``(n, d)`` (e.g. hyperspherical coordinates); ``edges_per_coordinate[j]``: the inner
+    edges of coordinate j. Cells are numbered in C order of (cell of coordinate 0, …, of d − 1).
+    With one coordinate this is :func:`cell_fractions`.
+    """
+    coords = np.asarray(coords, dtype=float)
+    if coords.ndim != 2 or coords.shape[1] != len(edges_per_coordinate):
+        raise ValueError(
+            f"coords of shape {coords.shape} for {len(edges_per_coordinate)} coordinates"
+        )
+    if coords.shape[0] == 0:
+        raise ValueError("grid_cell_fractions: empty sample")
+    shape = tuple(len(e) + 1 for e in edges_per_coordinate)
+    index = [
+        np.searchsorted(np.asarray(e, dtype=float), coords[:, j], side="right")
+        for j, e in enumerate(edges_per_coordinate)
+    ]
+    flat = np.ravel_multi_index(index, shape)
+    return np.bincount(flat, minlength=int(np.prod(shape))) / coords.shape[0]
+
+
+def marginal_fractions(coords, edges_per_coordinate) -> np.ndarray:
+    """Per-coordinate cell fractions, shape ``(d, q)`` (all coordinates with q cells)."""
+    coords = np.asarray(coords, dtype=float)
+    return np.stack([cell_fractions(coords[:, j], e) for j, e in enumerate(edges_per_coordinate)])
