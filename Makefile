@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CORES ?= all
 
-.PHONY: setup demo study report test lint format clean
+.PHONY: setup demo study report test lint format clean slurm-profile
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -45,3 +45,14 @@ format: $(STAMP)
 
 clean:
 	rm -rf results logs .snakemake
+
+# `snakemake --profile slurm` looks the name up in ./slurm, ~/.config/snakemake/slurm and
+# /etc/xdg/snakemake/slurm, not in profiles/: link this repository's profile into the user's
+# Snakemake config directory (an existing different profile is left alone).
+SNAKEMAKE_PROFILES ?= $(HOME)/.config/snakemake
+slurm-profile:
+	@mkdir -p $(SNAKEMAKE_PROFILES)
+	@if [ -e $(SNAKEMAKE_PROFILES)/slurm ] && [ "$$(readlink -f $(SNAKEMAKE_PROFILES)/slurm)" != "$(CURDIR)/profiles/slurm" ]; then \
+	  echo "$(SNAKEMAKE_PROFILES)/slurm exists and is not this repository's profile: left alone"; exit 1; fi
+	ln -sfn $(CURDIR)/profiles/slurm $(SNAKEMAKE_PROFILES)/slurm
+	@echo "snakemake --profile slurm now uses $(CURDIR)/profiles/slurm"

@@ -22,8 +22,8 @@ def snakemake_cmd(*args, workdir=None):
     return cmd + list(args)
 
 
-def run(cmd, check=True, **kw):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def run(cmd, check=True, env=None, **kw):
+    env = {**(env or os.environ), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, **kw)
     if check and proc.returncode != 0:
         raise AssertionError(

@@ -181,6 +181,18 @@ def test_report_contains_figures_and_tables(demo_run):
         assert name in html, name
 
 
+def test_zipped_report_lists_every_figure(demo_run):
+    import zipfile
+
+    report = demo_run / "results/report.zip"
+    run(snakemake_cmd("--configfile", *DEMO_CONFIGS, "--report", str(report), workdir=demo_run))
+    names = zipfile.ZipFile(report).namelist()
+    for study in ("camelback_1d", "ring_2d"):
+        for fig in ("overview.png", "quantile_errors.png", "training_gan.png"):
+            assert any(n.endswith(f"{study}/figures/{fig}") for n in names), (study, fig)
+    assert any(n.endswith("results/config.yaml") for n in names)
+
+
 def test_rerunning_a_gan_job_reproduces_it(demo_run):
     out = demo_run / "results/camelback_1d/gan/2.h5"
     with h5py.File(out) as f:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -56,6 +57,16 @@ def setup_logging(path) -> None:
         force=True,
     )
     logging.captureWarnings(True)
+    # A job that dies should say why in its own log, not only in the scheduler's stderr file
+    # (under SLURM that one lives elsewhere): log the uncaught exception, then fail as usual.
+    previous = sys.excepthook
+
+    def _log_then_fail(kind, value, tb):
+        log.critical("job failed", exc_info=(kind, value, tb))
+        logging.shutdown()
+        previous(kind, value, tb)
+
+    sys.excepthook = _log_then_fail
 
 
 def make_sample(out, *, study: str, study_cfg: Mapping, seed: int, index: int) -> np.ndarray:
@@ -266,6 +277,24 @@ def export_config(config: Mapping, out) -> None:
         yaml.safe_dump({"config": dict(config), "run_metadata": meta}, fh, sort_keys=False)
 
 
+#: Environment variable naming output files whose jobs must fail (comma-separated), to test
+#: keep-going and partial reruns on a real scheduler. Empty or unset in normal use.
+FAULT_ENV = "GANPLIFY_FAIL_TARGETS"
+
+
+class InjectedFault(RuntimeError):
+    """Raised on purpose for a job named in ``$GANPLIFY_FAIL_TARGETS``."""
+
+
+def inject_fault(out) -> None:
+    """Fail now if ``out`` is one of the targets named in ``$GANPLIFY_FAIL_TARGETS``."""
+    import os
+
+    targets = {t.strip() for t in os.environ.get(FAULT_ENV, "").split(",") if t.strip()}
+    if any(Path(out) == Path(t) or str(out).endswith(t) for t in targets):
+        raise InjectedFault(f"{out}: failing on purpose ({FAULT_ENV}={os.environ[FAULT_ENV]})")
+
+
 def _stop_flag_on_signals():
     """A callable that turns true once SIGTERM or SIGUSR1 arrives (SLURM preemption/time limit).
 
@@ -326,6 +355,7 @@ def train_generator(
     (not a declared output, so Snakemake does not delete it before a rerun) and are removed once
     the output is written.
     """
+    inject_fault(out)
     import torch
 
     from .models import GanArchitecture, MemberStreams
