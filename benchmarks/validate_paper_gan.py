@@ -2,6 +2,11 @@
 
     python benchmarks/validate_paper_gan.py --runs 3            # ~65 min on 2 CPU cores
     python benchmarks/validate_paper_gan.py --runs 10 --device cuda
+    python benchmarks/validate_paper_gan.py --runs 3 --set training.gamma=1 --max-minutes 8
+
+``--set section.key=value`` overrides one of config.yaml's `gan` values (a diagnostic variant; the
+checkpoint's hyper-parameter hash keeps variants apart) and ``--max-minutes`` stops training after
+that much wall time and evaluates the generators where they are.
 
 Trains the GANs of runs 0 … runs−1 of the study exactly as `rule train_gan` would (same samples,
 same member seeds; members batched, which does not change any member's random stream) and reports,
@@ -29,7 +34,7 @@ from ganplify.equivalence import equivalent_events
 from ganplify.models import GanArchitecture, MemberStreams
 from ganplify.quantiles import cell_fractions, quantile_mse
 from ganplify.studies import quantile_edges, truth_from_config
-from ganplify.training import GanTrainer, TrainingConfig, train
+from ganplify.training import GanTrainer, Preempted, TrainingConfig, train
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,11 +46,19 @@ def main(argv=None):
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", default="results/validation/paper_gan.json")
     p.add_argument("--checkpoint", default="checkpoints/validation/paper_gan.pt")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    p.add_argument("--max-minutes", type=float, default=None)
     a = p.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(message)s")
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     seed, study_cfg, gan_cfg = config["seed"], config["studies"][a.study], config["gan"]
+    for item in a.set:
+        key, value = item.split("=", 1)
+        section, name = key.split(".")
+        if name not in gan_cfg[section]:
+            p.error(f"--set {item}: no key gan.{section}.{name} in config.yaml")
+        gan_cfg[section][name] = yaml.safe_load(value)
     truth = truth_from_config(study_cfg["truth"])
     runs = range(a.runs)
     samples = np.stack(
@@ -56,7 +69,17 @@ def main(argv=None):
     seeds = [seeding.torch_seed(seed, a.study, "gan", i, "member", 0) for i in runs]
     trainer = GanTrainer(samples, arch, tcfg, seeds, device=a.device)
     t0 = time.time()
-    train(trainer, checkpoint_path=a.checkpoint, checkpoint_every=250, log_every=250)
+    deadline = t0 + 60 * a.max_minutes if a.max_minutes else float("inf")
+    try:
+        train(
+            trainer,
+            checkpoint_path=a.checkpoint,
+            checkpoint_every=250,
+            log_every=250,
+            should_stop=lambda: time.time() > deadline,
+        )
+    except Preempted as stop:
+        logging.info("%s", stop)
     elapsed = time.time() - t0
     gen = MemberStreams(
         [seeding.torch_seed(seed, a.study, "gan", i, "member", 0, "generate") for i in runs],
@@ -67,6 +90,7 @@ def main(argv=None):
         "device": str(trainer.device),
         "epochs": trainer.epoch,
         "train_seconds_this_process": elapsed,
+        "overrides": a.set,
         "runs": [],
     }
     for i in runs:

@@ -84,7 +84,7 @@ class MemberStreams:
         if len(states) != len(self.generators):
             raise ValueError(f"{len(states)} stream states for {len(self.generators)} members")
         for g, s in zip(self.generators, states, strict=True):
-            g.set_state(s)
+            g.set_state(s.cpu())  # map_location may have moved it; states live on the CPU
 
 
 class BatchedLinear(nn.Module):
