@@ -135,19 +135,8 @@ def test_rerunning_a_job_reproduces_it(demo_run):
         x_before, attrs = f["x"][()], dict(f.attrs)
     with h5py.File(fit) as f:
         v_before = f["values"][()]
-    for path in (target, fit):  # --force: rerun exactly this job, nothing up- or downstream
-        proc = run(
-            snakemake_cmd(
-                str(path.relative_to(demo_run)),
-                "--force",
-                "--cores",
-                "1",
-                "--configfile",
-                *DEMO_CONFIGS,
-                workdir=demo_run,
-            )
-        )
-        assert "1 of 1 steps (100%) done" in proc.stdout + proc.stderr
+    for path in (target, fit):
+        _rerun_alone(demo_run, path)
     with h5py.File(target) as f:
         np.testing.assert_array_equal(f["x"][()], x_before)
         assert f.attrs["seed"] == attrs["seed"] and f.attrs["n"] == 100
@@ -197,18 +186,7 @@ def test_rerunning_a_gan_job_reproduces_it(demo_run):
     out = demo_run / "results/camelback_1d/gan/2.h5"
     with h5py.File(out) as f:
         before = f["generated"][()]
-    proc = run(
-        snakemake_cmd(
-            str(out.relative_to(demo_run)),
-            "--force",
-            "--cores",
-            "1",
-            "--configfile",
-            *DEMO_CONFIGS,
-            workdir=demo_run,
-        )
-    )
-    assert "1 of 1 steps (100%) done" in proc.stdout + proc.stderr
+    _rerun_alone(demo_run, out)
     with h5py.File(out) as f:
         np.testing.assert_array_equal(f["generated"][()], before)
 
@@ -233,3 +211,19 @@ def test_ring_study_outputs(demo_run):
     for name in ("overview", "quantile_errors"):
         assert (demo_run / f"results/ring_2d/figures/{name}.png").stat().st_size > 5000
     assert not (demo_run / "results/shell_5d").exists()  # not in the demo's studies_to_run
+
+
+def _rerun_alone(workdir, path):
+    """Rerun exactly the job that makes ``path`` (--force: nothing up- or downstream)."""
+    proc = run(
+        snakemake_cmd(
+            str(path.relative_to(workdir)),
+            "--force",
+            "--cores",
+            "1",
+            "--configfile",
+            *DEMO_CONFIGS,
+            workdir=workdir,
+        )
+    )
+    assert "1 of 1 steps (100%) done" in proc.stdout + proc.stderr
