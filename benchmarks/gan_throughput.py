@@ -16,9 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 
 from ganplify import seeding
 from ganplify.models import GanArchitecture
@@ -26,18 +28,18 @@ from ganplify.reference import PlainGan
 from ganplify.training import GanTrainer, TrainingConfig
 from ganplify.truth import CamelBack
 
-ARCHS = {
-    "paper": GanArchitecture(),
-    "demo": GanArchitecture(
-        latent_dim=64,
-        g_hidden=64,
-        g_layers=3,
-        d_hidden=64,
-        d_layers=3,
-        embedding=(64, 64, 16),
-        dropout=0.2,
-    ),
-}
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _demo_architecture() -> GanArchitecture:
+    """config/demo.yaml's net (its `gan.architecture` merged over config.yaml's)."""
+    base = yaml.safe_load((REPO / "config.yaml").read_text())["gan"]["architecture"]
+    demo = yaml.safe_load((REPO / "config/demo.yaml").read_text())["gan"]["architecture"]
+    return GanArchitecture.from_config({**base, **demo}, dim=1)
+
+
+#: "paper": the paper's sizes (GanArchitecture's defaults); "demo": the reduced preset's net.
+ARCHS = {"paper": GanArchitecture, "demo": _demo_architecture}
 
 
 def _sync(device):
@@ -92,7 +94,7 @@ def main(argv=None):
         torch.set_num_threads(a.threads)
     device = torch.device(a.device)
     name = str(device) if device.type == "cpu" else f"cuda:{torch.cuda.get_device_name(device)}"
-    arch = ARCHS[a.arch]
+    arch = ARCHS[a.arch]()
     print(
         f"# device {name}, {torch.get_num_threads()} CPU threads, arch {a.arch}, "
         f"{a.epochs} timed epochs",

@@ -13,6 +13,18 @@ from ganplify.gather import EQUIVALENCE_COLUMNS
 
 pytestmark = pytest.mark.workflow
 
+#: What the report holds for every study: the figures and the tables.
+REPORT_FILES_PER_STUDY = (
+    "overview.png",
+    "quantile_errors.png",
+    "training_gan.png",
+    "training_ensemble.png",
+    "equivalent_events.csv",
+    "saturation.csv",
+    "marginal_errors.csv",
+    "fit_summary.csv",
+)
+
 
 def job_counts(stdout: str) -> dict[str, int]:
     table = stdout.split("Job stats:")[1]
@@ -158,16 +170,7 @@ def test_report_contains_figures_and_tables(demo_run):
         )
     )
     html = report.read_text(errors="replace")
-    for name in (
-        "overview.png",
-        "quantile_errors.png",
-        "training_gan.png",
-        "training_ensemble.png",
-        "equivalent_events.csv",
-        "saturation.csv",
-        "fit_summary.csv",
-        "config.yaml",
-    ):
+    for name in (*REPORT_FILES_PER_STUDY, "config.yaml"):
         assert name in html, name
 
 
@@ -183,15 +186,7 @@ def test_zipped_report_lists_every_figure(demo_run):
     # figure is recognised by its name occurring once per study.
     counts = Counter(n.rsplit("/", 1)[-1] for n in names)
     studies = ("camelback_1d", "ring_2d")
-    for name in (
-        "overview.png",
-        "quantile_errors.png",
-        "training_gan.png",
-        "training_ensemble.png",
-        "equivalent_events.csv",
-        "saturation.csv",
-        "marginal_errors.csv",
-    ):
+    for name in REPORT_FILES_PER_STUDY:
         assert counts[name] == len(studies), (name, counts)
     assert counts["config.yaml"] == 1
     assert all(study in html for study in studies)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -288,8 +289,6 @@ class InjectedFault(RuntimeError):
 
 def inject_fault(out) -> None:
     """Fail now if ``out`` is one of the targets named in ``$GANPLIFY_FAIL_TARGETS``."""
-    import os
-
     targets = {t.strip() for t in os.environ.get(FAULT_ENV, "").split(",") if t.strip()}
     if any(Path(out) == Path(t) or str(out).endswith(t) for t in targets):
         raise InjectedFault(f"{out}: failing on purpose ({FAULT_ENV}={os.environ[FAULT_ENV]})")
