@@ -25,7 +25,7 @@ import yaml
 from ganplify import seeding
 from ganplify.models import GanArchitecture
 from ganplify.reference import PlainGan
-from ganplify.training import GanTrainer, TrainingConfig
+from ganplify.training import GanTrainer, TrainingConfig, float32_matmul_precision
 from ganplify.truth import CamelBack
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,16 +47,17 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def time_batched(k, arch, epochs, device):
+def time_batched(k, arch, epochs, device, matmul_precision="highest"):
     x = CamelBack().sample(100, seeding.rng(0, "bench"))
     tr = GanTrainer(
         np.repeat(x[None], k, 0),
         arch,
-        TrainingConfig(),
+        TrainingConfig(matmul_precision=matmul_precision),
         [seeding.torch_seed(0, "bench", m) for m in range(k)],
         device=device,
     )
-    tr.train_epoch()  # warm-up
+    for _ in range(2):  # warm-up; on CUDA the first epoch runs eagerly, the second is captured
+        tr.train_epoch()
     _sync(device)
     t0 = time.perf_counter()
     for _ in range(epochs):
@@ -89,6 +90,12 @@ def main(argv=None):
     p.add_argument("--arch", choices=sorted(ARCHS), default="paper")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all)")
+    p.add_argument(
+        "--matmul-precision",
+        choices=["highest", "high"],
+        default="highest",
+        help="float32 matmuls: IEEE (highest) or TF32 tensor cores (high); both sides",
+    )
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -97,13 +104,14 @@ def main(argv=None):
     arch = ARCHS[a.arch]()
     print(
         f"# device {name}, {torch.get_num_threads()} CPU threads, arch {a.arch}, "
-        f"{a.epochs} timed epochs",
+        f"{a.epochs} timed epochs, float32 matmul precision {a.matmul_precision}",
         flush=True,
     )
     print(f"# {'K':>4} {'batched s/GAN-epoch':>20} {'loop s/GAN-epoch':>17} {'ratio':>7}")
     for k in a.ks:
-        loop = time_loop(min(k, a.loop_models), arch, a.epochs, device)
-        batched = time_batched(k, arch, a.epochs, device)
+        with float32_matmul_precision(a.matmul_precision):
+            loop = time_loop(min(k, a.loop_models), arch, a.epochs, device)
+        batched = time_batched(k, arch, a.epochs, device, a.matmul_precision)
         print(f"# {k:>4} {batched:>20.4f} {loop:>17.4f} {loop / batched:>7.2f}", flush=True)
         print(
             json.dumps(
@@ -114,6 +122,7 @@ def main(argv=None):
                     "s_per_gan_epoch": batched,
                     "loop_s_per_gan_epoch": loop,
                     "ratio_vs_loop": loop / batched,
+                    "matmul_precision": a.matmul_precision,
                 }
             ),
             flush=True,

@@ -96,8 +96,12 @@ def main(argv=None):
     for i in runs:
         ev, x = events[i], samples[i, :, 0]
         r = {"run": i}
-        for side, sel in (("neg", ev < 0), ("pos", ev > 0)):
+        for side, sel, sel_x in (("neg", ev < 0, x < 0), ("pos", ev > 0, x > 0)):
             r[f"{side}_mean"], r[f"{side}_width"] = float(ev[sel].mean()), float(ev[sel].std())
+            # The GAN learns its 100-point sample, not the truth: the sample's own modes say how
+            # far from ±4 and 1 a perfect learner of this sample would land.
+            r[f"sample_{side}_mean"] = float(x[sel_x].mean())
+            r[f"sample_{side}_width"] = float(x[sel_x].std())
         r["frac_neg"] = float((ev < 0).mean())
         for k in study_cfg["quantiles"]:
             edges = quantile_edges(truth, k)

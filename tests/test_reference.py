@@ -2,7 +2,14 @@
 
 import torch
 
-from ganplify.models import Discriminator, GanArchitecture, Generator, MemberStreams, init_members
+from ganplify.models import (
+    Discriminator,
+    GanArchitecture,
+    Generator,
+    MemberStreams,
+    dropout_mask,
+    init_members,
+)
 from ganplify.reference import PlainDiscriminator, PlainGenerator, load_member
 
 ARCH = GanArchitecture(
@@ -19,7 +26,9 @@ def test_batched_networks_match_the_literal_implementation():
     g_keep = streams.uniform(*g.mask_shape(7)) >= 0.5
     batch = torch.randn(3, 1, 7, 2)
     d_keep = streams.uniform(*d.mask_shape(7)) >= 0.5
-    x_batched, phi_batched = g(z, g_keep), d(batch, d_keep)
+    # the literal implementation takes boolean masks, the engine its float multipliers
+    x_batched = g(z, dropout_mask(g_keep.float(), 0.5))
+    phi_batched = d(batch, dropout_mask(d_keep.float(), 0.5))
     for k in range(3):
         pg, pd = PlainGenerator(ARCH), PlainDiscriminator(ARCH)
         load_member(pg, g, k)

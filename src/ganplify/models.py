@@ -71,11 +71,17 @@ class MemberStreams:
             [torch.rand(shape, generator=g, device=self.device) for g in self.generators]
         )
 
-    def permutations(self, n: int) -> torch.Tensor:
-        """One random permutation of ``range(n)`` per member, shape ``(K, n)``."""
-        return torch.stack(
-            [torch.randperm(n, generator=g, device=self.device) for g in self.generators]
-        )
+    def fill_uniform_(self, out: torch.Tensor) -> torch.Tensor:
+        """Fill ``out`` of shape ``(K, *shape)`` in place: row k from member k's stream.
+
+        The same numbers as :meth:`uniform`, written into a fixed buffer (one that a captured
+        CUDA graph reads).
+        """
+        if out.shape[0] != len(self.generators):
+            raise ValueError(f"buffer for {out.shape[0]} members, streams for {len(self)}")
+        for row, g in zip(out, self.generators, strict=True):
+            torch.rand(row.shape, generator=g, device=self.device, out=row)
+        return out
 
     def get_state(self) -> list[torch.Tensor]:
         return [g.get_state() for g in self.generators]
@@ -112,9 +118,18 @@ class BatchedLinear(nn.Module):
         self.bias.zero_()
 
 
-def _dropout(h: torch.Tensor, keep: torch.Tensor | None, p: float) -> torch.Tensor:
-    # keep: boolean mask of h's shape; None switches dropout off (only for tests and diagnostics).
-    return h if keep is None or p == 0.0 else h * keep / (1.0 - p)
+def dropout_mask(u: torch.Tensor, p: float) -> torch.Tensor:
+    """Inverted-dropout multipliers from uniforms ``u``: 1/(1 − p) where u ≥ p (kept), else 0.
+
+    A float mask, so that applying dropout is one multiplication forward and one backward (a
+    boolean mask would cost a cast and a division in both directions, on every layer).
+    """
+    return (u >= p).to(u.dtype) * (1.0 / (1.0 - p))
+
+
+def _dropout(h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    # mask from dropout_mask; None switches dropout off (only for tests and diagnostics).
+    return h if mask is None else h * mask
 
 
 class Generator(nn.Module):
@@ -130,11 +145,12 @@ class Generator(nn.Module):
     def mask_shape(self, rows: int) -> tuple[int, ...]:
         return (self.arch.g_layers, rows, self.arch.g_hidden)
 
-    def forward(self, z: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
-        """``z``: ``(K, R, latent_dim)``; ``keep``: ``(K, g_layers, R, g_hidden)`` or None."""
+    def forward(self, z: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """``z``: ``(K, R, latent_dim)``; ``mask`` (:func:`dropout_mask`):
+        ``(K, g_layers, R, g_hidden)`` or None."""
         h = z
         for j, layer in enumerate(self.hidden):
-            h = _dropout(F.elu(layer(h)), None if keep is None else keep[:, j], self.arch.dropout)
+            h = _dropout(F.elu(layer(h)), None if mask is None else mask[:, j])
         return self.out(h)
 
 
@@ -159,12 +175,12 @@ class Discriminator(nn.Module):
     def mask_shape(self, rows: int) -> tuple[int, ...]:
         return (self.arch.d_layers, rows, self.arch.d_hidden)
 
-    def forward(self, sets: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, sets: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """``sets``: ``(K, S, n, dim)``, S batches of n points → logits ``(K, S, n)``.
 
         Each point is judged against its own batch. Several batches (real and generated) go
         through in one call, which halves the number of kernel launches of a training step.
-        ``keep``: ``(K, d_layers, S·n, d_hidden)`` or None.
+        ``mask`` (:func:`dropout_mask`): ``(K, d_layers, S·n, d_hidden)`` or None.
         """
         k, s, n, d = sets.shape
         slope = self.arch.leaky_slope
@@ -178,11 +194,7 @@ class Discriminator(nn.Module):
         agg = torch.sqrt(e.var(dim=2) + 1e-12)
         h = torch.cat([sets.reshape(k, s * n, d), agg], dim=-1)
         for j, layer in enumerate(self.hidden):
-            h = _dropout(
-                F.leaky_relu(layer(h), slope),
-                None if keep is None else keep[:, j],
-                self.arch.dropout,
-            )
+            h = _dropout(F.leaky_relu(layer(h), slope), None if mask is None else mask[:, j])
         return self.out(h).reshape(k, s, n)
 
 
