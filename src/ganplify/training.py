@@ -96,6 +96,11 @@ def float32_matmul_precision(precision: str):
         torch.set_float32_matmul_precision(old)
 
 
+#: Part of every checkpoint's fingerprint: bump it when the engine's order of random draws or its
+#: arithmetic changes, so that no checkpoint of an older engine continues under a newer one.
+ENGINE_VERSION = 2
+
+
 class Preempted(Exception):
     """Training stopped on request (a signal) after saving a checkpoint."""
 
@@ -122,6 +127,7 @@ def fingerprint(
                 "seeds": [int(s) for s in seeds],
                 "device": device_type,
                 "dtype": dtype,
+                "engine": ENGINE_VERSION,
             },
             sort_keys=True,
         ).encode()
