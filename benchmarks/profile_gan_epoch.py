@@ -23,6 +23,15 @@ from ganplify.training import GanTrainer, TrainingConfig
 from ganplify.truth import CamelBack
 
 
+def _paper_gans(k, device, cuda_graph):
+    x = CamelBack().sample(100, seeding.rng(0, "bench"))
+    seeds = [seeding.torch_seed(0, "bench", m) for m in range(k)]
+    data = np.repeat(x[None], k, 0)
+    return GanTrainer(
+        data, GanArchitecture(), TrainingConfig(), seeds, device=device, cuda_graph=cuda_graph
+    )
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--k", type=int, default=100)
@@ -30,15 +39,7 @@ def main(argv=None):
     p.add_argument("--top", type=int, default=25)
     a = p.parse_args(argv)
     device = torch.device(a.device)
-    x = CamelBack().sample(100, seeding.rng(0, "bench"))
-    tr = GanTrainer(
-        np.repeat(x[None], a.k, 0),
-        GanArchitecture(),
-        TrainingConfig(),
-        [seeding.torch_seed(0, "bench", m) for m in range(a.k)],
-        device=device,
-        cuda_graph=False,
-    )
+    tr = _paper_gans(a.k, device, cuda_graph=False)
     tr.train_epoch()  # allocations and library initialisation out of the way
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
     with profile(activities=activities) as prof:
@@ -54,13 +55,7 @@ def main(argv=None):
     gpu_ms = sum(e.device_time for e in kernels) / 1e3
     print(f"# eager epoch, K={a.k}: {len(kernels)} kernels, {gpu_ms:.1f} ms of kernel time")
 
-    graphed = GanTrainer(
-        np.repeat(x[None], a.k, 0),
-        GanArchitecture(),
-        TrainingConfig(),
-        [seeding.torch_seed(0, "bench", m) for m in range(a.k)],
-        device=device,
-    )
+    graphed = _paper_gans(a.k, device, cuda_graph=True)
     for _ in range(3):
         graphed.train_epoch()
     torch.cuda.synchronize()
