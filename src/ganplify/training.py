@@ -200,8 +200,8 @@ class GanTrainer:
         opt_kw = {"betas": train.betas}
         if on_cuda:
             opt_kw |= {"fused": True, "capturable": True}
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=self._lr_value(train.lr), **opt_kw)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=self._lr_value(train.lr), **opt_kw)
+        self.opt_g = torch.optim.Adam(self._g_params, lr=self._lr_value(train.lr), **opt_kw)
+        self.opt_d = torch.optim.Adam(self._d_params, lr=self._lr_value(train.lr), **opt_kw)
         self.epoch = 0
         self._history: list[np.ndarray] = []  # per epoch: (2, K) mean D loss, mean G loss
         self._pending: list[torch.Tensor] = []  # the same, not yet copied from the device
@@ -348,9 +348,12 @@ class GanTrainer:
         with float32_matmul_precision(self.train_cfg.matmul_precision):
             for start in range(0, n, chunk):
                 rows = min(chunk, n - start)
-                z = (2.0 * streams.uniform(rows, self.arch.latent_dim) - 1.0).to(self.data.dtype)
-                mask = self._mask(streams.uniform(*self.G.mask_shape(rows)).to(self.data.dtype))
-                out.append(self.G(z, mask).cpu())
+                # Latent and mask uniforms as two draws (the order the quoted results used),
+                # laid out as _generate takes them.
+                z_u = streams.uniform(rows * self.arch.latent_dim)
+                mask_u = streams.uniform(math.prod(self.G.mask_shape(rows)))
+                u = torch.cat([z_u, mask_u], dim=1).to(self.data.dtype)
+                out.append(self._generate(_Draws(u), rows).cpu())
         return torch.cat(out, dim=1).numpy().astype(np.float64)
 
     # -- checkpoints -----------------------------------------------------------------------------
