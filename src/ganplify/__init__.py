@@ -1,19 +1,63 @@
-"""ganplify: how much statistical power does a generative model add?
+"""ganplify: how much statistical power does a generative model add, and how do we correct it?
 
-The scientific API lives in small modules, each named for what it holds:
+The package is built in floors; a module imports only from its own part and the floors below it,
+and parts on the same floor meet only in the jobs layer:
 
-- :mod:`ganplify.truth`       truth densities (camel back) and the two-Gaussian mixture
-- :mod:`ganplify.quantiles`   exact quantile cells, cell fractions, the quantile MSE
-- :mod:`ganplify.equivalence` expected errors, equivalent events, amplification, intervals
-- :mod:`ganplify.fits`        unbinned maximum-likelihood fits with iminuit
-- :mod:`ganplify.seeding`     random streams derived from the study seed and a job's identity
-- :mod:`ganplify.io`          HDF5 outputs (atomic writes, provenance attributes)
-- :mod:`ganplify.studies`     a study's configuration turned into truth and quantile edges
-- :mod:`ganplify.gather`      per-run files gathered into tables
-- :mod:`ganplify.plots`       the figures
+1. ``core``          what every part uses: configuration, seeds, files, checkpoints, job runtime
+2. ``densities``     truth densities, sampled and evaluated exactly
+3. ``gan``, ``amplification``, ``dctr``, ``calo``   the science, each part on its own (arrays
+                     and dataclasses in, arrays and rows out: no config dicts; only
+                     ``calo.formats`` reads and writes files, the field's shower formats)
+4. ``jobs``          one module per ``rules/<stage>.smk``: reads files and the config, wires the
+                     science together, writes files
 
-Heavy dependencies (matplotlib, torch) are imported only by the modules that need them, so a
-Snakemake job that fits 100 points does not pay for them.
+Every module, by part:
+
+- :mod:`ganplify.core.config`       config validation naming the key; merge; settings dataclasses
+- :mod:`ganplify.core.approaches`   the registry of approaches (labels, colours, folders)
+- :mod:`ganplify.core.seeding`      random streams from the study seed and a job's identity
+- :mod:`ganplify.core.io`           HDF5 (atomic, with provenance) and CSV outputs
+- :mod:`ganplify.core.checkpoint`   atomic checkpoints that resume only their own training
+- :mod:`ganplify.core.runtime`      job logging, stop signals, fault injection, exit code 75
+- :mod:`ganplify.core.plotting`     the figures' style, without global matplotlib state
+- :mod:`ganplify.core.nets`         a plain MLP and seeded initialisation (shared torch helpers)
+- :mod:`ganplify.densities.truth`   camel back, ring and n-D shells (exact pdf, cdf, marginals)
+- :mod:`ganplify.densities.toys`    the DCTR paper's Gaussian-mixture toys (exact pdf)
+- :mod:`ganplify.gan.models`        the paper's GAN for K members at once (batched layers)
+- :mod:`ganplify.gan.training`      the batched training engine (CUDA graphs, exact resume)
+- :mod:`ganplify.gan.reference`     a literal single-GAN implementation (cross-check, baseline)
+- :mod:`ganplify.gan.toy`           the DCTR paper's small toy GAN
+- :mod:`ganplify.amplification.quantiles`    exact quantile edges, cell fractions, quantile MSE
+- :mod:`ganplify.amplification.cells`        a truth's cells in its natural coordinates; its fit
+- :mod:`ganplify.amplification.equivalence`  expected errors, equivalent events, amplification
+- :mod:`ganplify.amplification.fits`         unbinned maximum-likelihood fits with iminuit
+- :mod:`ganplify.amplification.saturation`   where a generator's error curve saturates
+- :mod:`ganplify.amplification.tables`       rows of every table, with the CSV column contracts
+- :mod:`ganplify.amplification.figures`      the GANplifying figures
+- :mod:`ganplify.dctr.classifier`   the truth-vs-generated MLP classifier (early stopping, weights)
+- :mod:`ganplify.dctr.calibration`  none / temperature / isotonic calibration of its outputs
+- :mod:`ganplify.dctr.weights`      w = h/(1 − h): clip, cap, normalise; N_eff and diagnostics
+- :mod:`ganplify.dctr.crossfit`     k-fold cross-fitting: every event weighted out of fold
+- :mod:`ganplify.dctr.metrics`      S², dilution r, eq. 9, AUC, JSD
+- :mod:`ganplify.dctr.lowlevel`     the paper's 3D-CNN low-level classifier and its training loop
+- :mod:`ganplify.dctr.figures`      Figs. 1–8: toys, ratio panels, weights, correlations, summaries
+- :mod:`ganplify.calo.geometry`     the ILD-like Si-W calorimeter: slabs, X0, sampling, R_M
+- :mod:`ganplify.calo.simulator`    Grindhammer–Peters (GFlash) showers; the fast stand-in
+- :mod:`ganplify.calo.formats`      getting_high and CaloChallenge HDF5, chunked; bad-file errors
+- :mod:`ganplify.calo.features`     HL inputs, layer differences, second moments, chunkwise
+- :mod:`ganplify.calo.streaming`    shower batches from HDF5 through a DataLoader (LL classifier)
+- :mod:`ganplify.jobs.common`       truth from the config; the per-run file layout
+- :mod:`ganplify.jobs.sample`       rules/sample.smk
+- :mod:`ganplify.jobs.fit`          rules/fit.smk
+- :mod:`ganplify.jobs.gan`          rules/gan.smk
+- :mod:`ganplify.jobs.gather`       rules/gather.smk
+- :mod:`ganplify.jobs.plots`        rules/plots.smk
+- :mod:`ganplify.jobs.dctr_toys`    rules/dctr_toys.smk
+- :mod:`ganplify.jobs.calorimeter`  rules/calorimeter.smk
+- :mod:`ganplify.jobs.dctr_amplification`  rules/dctr_amplification.smk
+
+Heavy dependencies (matplotlib, torch) are imported only by the modules that need them, so a job
+that fits 100 points does not pay for them. Importing any module changes no global state.
 """
 
 __version__ = "0.1.0"

@@ -39,3 +39,26 @@ def rng(seed: int, *identity: str | int) -> np.random.Generator:
 def torch_seed(seed: int, *identity: str | int) -> int:
     """A 63-bit integer seed for ``torch.Generator.manual_seed`` for the job ``identity``."""
     return int(seed_sequence(seed, *identity).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+# -- the identities of the GANplifying study's jobs ----------------------------------------------
+# One owner per identity: the jobs, the benchmarks and the validations all derive their streams
+# here, so a training sample or an ensemble member is the same wherever it is made.
+
+
+def sample_rng(seed: int, study: str, index: int) -> np.random.Generator:
+    """The stream that draws training sample ``index`` of ``study``."""
+    return rng(seed, study, "sample", index)
+
+
+def member_seeds(
+    seed: int, study: str, approach: str, index: int, members: int, purpose: str | None = None
+) -> list[int]:
+    """Torch seeds of the ``members`` generators of run ``index`` of ``approach`` in ``study``.
+
+    ``purpose=None`` seeds the training streams (initialisation, shuffles, noise, dropout);
+    ``purpose="generate"`` the separate streams that draw the generated events afterwards.
+    Member k's seed depends on k alone, not on how many members there are.
+    """
+    tail = () if purpose is None else (purpose,)
+    return [torch_seed(seed, study, approach, index, "member", k, *tail) for k in range(members)]

@@ -1,38 +1,24 @@
-"""The study's figures. Functions take arrays and return matplotlib figures; callers save them."""
+"""The GANplifying figures: functions take arrays and return figures; callers save them.
+
+Colours and labels of the approaches come from the registry (:mod:`ganplify.core.approaches`);
+the style from :mod:`ganplify.core.plotting`, applied without changing matplotlib's global state.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import matplotlib
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .equivalence import equivalent_events, expected_mse_sample  # noqa: E402
-
-#: One colour per approach, the paper's: sample blue, fit green, GAN orange.
-COLORS = {
-    "truth": "black",
-    "sample": "tab:blue",
-    "fit": "tab:green",
-    "gan": "tab:orange",
-    "ensemble": "tab:red",
-}
-LABELS = {"sample": "Sample", "fit": "5-parameter fit", "gan": "GAN", "ensemble": "GAN ensemble"}
-
-plt.rcParams.update(
-    {
-        "font.size": 12,
-        "axes.labelsize": 13,
-        "legend.fontsize": 10,
-        "figure.dpi": 110,
-        "savefig.bbox": "tight",
-    }
-)
+from ..core import approaches
+from ..core.approaches import TRUTH_COLOR
+from ..core.plotting import new_figure, styled
+from .equivalence import equivalent_events, expected_mse_sample
+from .quantiles import to_hyperspherical
 
 
+@styled
 def overview_figure(
     truth,
     sample,
@@ -47,7 +33,7 @@ def overview_figure(
     ``fit_cdf_pdf`` is the fitted density as a callable; ``generated`` maps an approach ("gan",
     "ensemble") to a large generated sample.
     """
-    fig, ax = plt.subplots(figsize=(7.0, 4.5))
+    fig, ax = new_figure(figsize=(7.0, 4.5))
     x = np.linspace(*xlim, 801)
     sample = np.asarray(sample).ravel()
     bins = np.linspace(*xlim, 37)
@@ -55,7 +41,7 @@ def overview_figure(
         sample,
         bins=bins,
         density=True,
-        color=COLORS["sample"],
+        color=approaches.color("sample"),
         alpha=0.35,
         label=f"Sample ({sample.size} points)",
     )
@@ -67,12 +53,12 @@ def overview_figure(
             density=True,
             histtype="step",
             lw=1.8,
-            color=COLORS.get(approach, "0.3"),
-            label=f"{LABELS.get(approach, approach)} ({ev.size:,} events)",
+            color=approaches.color(approach),
+            label=f"{approaches.label(approach)} ({ev.size:,} events)",
         )
     if fit_cdf_pdf is not None:
-        ax.plot(x, fit_cdf_pdf(x), color=COLORS["fit"], lw=2.0, label="Fit to the sample")
-    ax.plot(x, truth.pdf(x), color=COLORS["truth"], lw=2.0, label="Truth")
+        ax.plot(x, fit_cdf_pdf(x), color=approaches.color("fit"), lw=2.0, label="Fit to the sample")
+    ax.plot(x, truth.pdf(x), color=TRUTH_COLOR, lw=2.0, label="Truth")
     for j, e in enumerate(edges):
         ax.axvline(
             e, color="0.45", ls=":", lw=1.0, label=f"{len(edges) + 1} quantiles" if j == 0 else None
@@ -86,6 +72,7 @@ def overview_figure(
     return fig
 
 
+@styled
 def quantile_error_figure(
     ks: Sequence[int],
     reference_sizes: Sequence[int],
@@ -104,19 +91,23 @@ def quantile_error_figure(
     shape ``(n_runs, len(n_events), len(ks))``: an estimate evaluated at growing sample sizes.
     """
     sizes = np.asarray(reference_sizes, dtype=float)
-    fig, axes = plt.subplots(1, len(ks), figsize=(4.6 * len(ks), 4.2), squeeze=False)
+    fig, axes = new_figure(1, len(ks), figsize=(4.6 * len(ks), 4.2), squeeze=False)
     n_max = max([sizes.max(), *(np.max(n) for n, _ in (curves or {}).values())])
     grid = np.geomspace(sizes.min(), n_max, 200)
     for j, (k, ax) in enumerate(zip(ks, axes[0], strict=True)):
         m = reference_mse[:, :, j]
         mean, std = m.mean(axis=1), m.std(axis=1, ddof=1)
-        ax.fill_between(sizes, mean - std, mean + std, color=COLORS["sample"], alpha=0.2, lw=0)
-        ax.plot(sizes, mean, "o", ms=4, color=COLORS["sample"], label="Sample (Monte Carlo)")
+        ax.fill_between(
+            sizes, mean - std, mean + std, color=approaches.color("sample"), alpha=0.2, lw=0
+        )
+        ax.plot(
+            sizes, mean, "o", ms=4, color=approaches.color("sample"), label="Sample (Monte Carlo)"
+        )
         ax.plot(
             grid,
             expected_mse_sample(k, grid),
             "--",
-            color=COLORS["sample"],
+            color=approaches.color("sample"),
             lw=1.2,
             label=r"Sample, exact $(K-1)/(K^2N)$",
         )
@@ -125,21 +116,20 @@ def quantile_error_figure(
             r = r[np.isfinite(r)]
             mu, sd = r.mean(), r.std(ddof=1)
             neq = float(equivalent_events(mu, k))
-            c = COLORS.get(approach, "0.3")
+            c = approaches.color(approach)
             ax.axhspan(mu - sd, mu + sd, color=c, alpha=0.18, lw=0)
             ax.axhline(
                 mu,
                 color=c,
                 lw=2.0,
-                label=f"{LABELS.get(approach, approach)} ({n_train} pts) "
-                f"$\\approx$ {neq:.0f} events",
+                label=f"{approaches.label(approach)} ({n_train} pts) $\\approx$ {neq:.0f} events",
             )
         for approach, (n_events, mse) in (curves or {}).items():
             mm = np.asarray(mse)[:, :, j]
-            c = COLORS.get(approach, "0.3")
+            c = approaches.color(approach)
             mu, sd = np.nanmean(mm, axis=0), np.nanstd(mm, axis=0, ddof=1)
             ax.fill_between(n_events, mu - sd, mu + sd, color=c, alpha=0.15, lw=0)
-            label = f"{LABELS.get(approach, approach)}: {n_events[-1]:,} events " + (
+            label = f"{approaches.label(approach)}: {n_events[-1]:,} events " + (
                 f"$\\approx$ {float(equivalent_events(mu[-1], k)):.0f}"
             )
             ax.plot(n_events, mu, "-", color=c, lw=1.8, label=label)
@@ -155,19 +145,13 @@ def quantile_error_figure(
     return fig
 
 
-def save(fig, paths: Sequence[str]) -> None:
-    """Save ``fig`` to every path (e.g. the PNG for the report and the PDF for talks)."""
-    for p in paths:
-        fig.savefig(p)
-    plt.close(fig)
-
-
+@styled
 def training_figure(histories: Sequence[np.ndarray], title: str):
     """Discriminator and generator losses per epoch, one thin line per run (and member).
 
     ``histories[r]``: array ``(epochs, 2, members)`` of run r (row 0 D loss, row 1 G loss).
     """
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
+    fig, axes = new_figure(1, 2, figsize=(10, 3.8), sharex=True)
     for hist in histories:
         h = np.asarray(hist)
         epochs = np.arange(1, h.shape[0] + 1)
@@ -188,11 +172,12 @@ def training_figure(histories: Sequence[np.ndarray], title: str):
     return fig
 
 
+@styled
 def ring_figure(truth, sample, generated: Mapping[str, np.ndarray] | None = None, *, lim=8.0):
     """The 2D ring: truth density, one training sample, and each generator's sample."""
     generated = dict(generated or {})
     n_panels = 2 + len(generated)
-    fig, axes = plt.subplots(1, n_panels, figsize=(4.2 * n_panels, 4.2), sharex=True, sharey=True)
+    fig, axes = new_figure(1, n_panels, figsize=(4.2 * n_panels, 4.2), sharex=True, sharey=True)
     g = np.linspace(-lim, lim, 301)
     xx, yy = np.meshgrid(g, g)
     dens = truth.pdf(np.stack([xx, yy], axis=-1))
@@ -200,13 +185,14 @@ def ring_figure(truth, sample, generated: Mapping[str, np.ndarray] | None = None
     axes[0].set_title("Truth density")
     sample = np.asarray(sample)
     axes[1].contour(xx, yy, dens, levels=4, colors="0.6", linewidths=0.8)
-    axes[1].scatter(sample[:, 0], sample[:, 1], s=9, color=COLORS["sample"])
+    axes[1].scatter(sample[:, 0], sample[:, 1], s=9, color=approaches.color("sample"))
     axes[1].set_title(f"Training sample ({len(sample)} points)")
     bins = np.linspace(-lim, lim, 121)
     for ax, (approach, events) in zip(axes[2:], generated.items(), strict=True):
         ev = np.asarray(events)
-        ax.hist2d(ev[:, 0], ev[:, 1], bins=bins, cmap="Oranges" if approach == "gan" else "Reds")
-        ax.set_title(f"{LABELS.get(approach, approach)} ({len(ev):,} events)")
+        cmap = LinearSegmentedColormap.from_list(approach, ["white", approaches.color(approach)])
+        ax.hist2d(ev[:, 0], ev[:, 1], bins=bins, cmap=cmap)
+        ax.set_title(f"{approaches.label(approach)} ({len(ev):,} events)")
     for ax in axes:
         ax.set_aspect("equal")
         ax.set_xlabel("$x_1$")
@@ -215,19 +201,17 @@ def ring_figure(truth, sample, generated: Mapping[str, np.ndarray] | None = None
     return fig
 
 
+@styled
 def radial_figure(truth, sample, *, fit_pdf=None, generated=None):
     """Shells in d >= 3: the radius and the first polar angle, truth against estimates."""
-    from .quantiles import to_hyperspherical
-    from .truth import folded_normal_pdf, sine_power_cdf
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, axes = new_figure(1, 2, figsize=(10, 4.2))
     c = to_hyperspherical(np.asarray(sample))
     r = np.linspace(0, 9, 400)
     axes[0].hist(
         c[:, 0],
         bins=np.linspace(0, 9, 31),
         density=True,
-        color=COLORS["sample"],
+        color=approaches.color("sample"),
         alpha=0.35,
         label=f"Sample ({len(c)} points)",
     )
@@ -236,7 +220,7 @@ def radial_figure(truth, sample, *, fit_pdf=None, generated=None):
         c[:, 1],
         bins=np.linspace(0, np.pi, 25),
         density=True,
-        color=COLORS["sample"],
+        color=approaches.color("sample"),
         alpha=0.35,
         label="Sample",
     )
@@ -246,19 +230,20 @@ def radial_figure(truth, sample, *, fit_pdf=None, generated=None):
             "density": True,
             "histtype": "step",
             "lw": 1.8,
-            "color": COLORS.get(approach, "0.3"),
-            "label": LABELS.get(approach, approach),
+            "color": approaches.color(approach),
+            "label": approaches.label(approach),
         }
         axes[0].hist(ce[:, 0], bins=np.linspace(0, 9, 61), **kw)
         axes[1].hist(ce[:, 1], bins=np.linspace(0, np.pi, 49), **kw)
     if fit_pdf is not None:
-        axes[0].plot(r, fit_pdf(r), color=COLORS["fit"], lw=2, label="Fit to the sample")
-    axes[0].plot(
-        r, folded_normal_pdf(r, truth.r_mean, truth.r_sigma), color="black", lw=2, label="Truth"
-    )
-    dens = np.gradient(sine_power_cdf(phi, truth.dim - 2), phi)
+        axes[0].plot(r, fit_pdf(r), color=approaches.color("fit"), lw=2, label="Fit to the sample")
+    axes[0].plot(r, truth.marginal_pdf(0, r), color=TRUTH_COLOR, lw=2, label="Truth")
     axes[1].plot(
-        phi, dens, color="black", lw=2, label=rf"Truth $\propto \sin^{{{truth.dim - 2}}}\phi_1$"
+        phi,
+        truth.marginal_pdf(1, phi),
+        color=TRUTH_COLOR,
+        lw=2,
+        label=rf"Truth $\propto \sin^{{{truth.dim - 2}}}\phi_1$",
     )
     axes[0].set_xlabel("radius $r$")
     axes[1].set_xlabel(r"polar angle $\phi_1$")
@@ -266,5 +251,47 @@ def radial_figure(truth, sample, *, fit_pdf=None, generated=None):
         ax.set_ylabel("probability density")
         ax.legend(frameon=False, fontsize=9)
     fig.suptitle(f"{truth.dim}D spherical shell")
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def amplification_vs_ntrain_figure(rows: Sequence[Mapping], titles: Mapping[int, str]):
+    """Amplification N_eq / N_train against N_train, one panel per K, one line per approach,
+    with the bootstrap interval as error bars. ``rows``: the amplification_vs_ntrain table."""
+    ks = sorted({int(r["K"]) for r in rows})
+    fig, axes = new_figure(1, len(ks), figsize=(4.6 * len(ks), 4.2), squeeze=False)
+    for ax, k in zip(axes[0], ks, strict=True):
+        for approach in dict.fromkeys(r["approach"] for r in rows):
+            mine = sorted(
+                (r for r in rows if r["approach"] == approach and r["K"] == k),
+                key=lambda r: r["n_train"],
+            )
+            n = np.array([r["n_train"] for r in mine], dtype=float)
+            g = np.array([r["amplification"] for r in mine])
+            err = np.array(
+                [
+                    [r["amplification"] - r["amplification_lo"] for r in mine],
+                    [r["amplification_hi"] - r["amplification"] for r in mine],
+                ]
+            )
+            ax.errorbar(
+                n,
+                g,
+                yerr=np.nan_to_num(err),
+                marker="o",
+                capsize=3,
+                lw=1.6,
+                color=approaches.color(approach),
+                label=approaches.label(approach),
+            )
+        ax.axhline(1.0, color="0.4", ls="--", lw=1)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("training sample $N_\\mathrm{train}$")
+        ax.set_title(titles.get(k, f"K = {k}"))
+        ax.grid(alpha=0.3, which="both")
+    axes[0, 0].set_ylabel("amplification $N_\\mathrm{eq} / N_\\mathrm{train}$")
+    axes[0, 0].legend(frameon=False, fontsize=8.5)
     fig.tight_layout()
     return fig

@@ -1,9 +1,9 @@
 """Where generating more stops paying: the saturation of a generator's quantile-error curve.
 
-A generator with cell probabilities q has E[MSE(M)] = a + b / M (SPEC §1.3): a bias term a, which
-no number of generated events removes, and multinomial noise b / M. We fit this form to each run's
-curve by least squares in 1/M (linear, so closed form) and define the saturation point as the M at
-which the noise term has fallen to a fraction ``f`` of the bias term:
+A generator with cell probabilities q has E[MSE(M)] = a + b / M (docs/science.md §1.3): a bias
+term a, which no number of generated events removes, and multinomial noise b / M. We fit this form
+to each run's curve by least squares in 1/M (linear, so closed form) and define the saturation
+point as the M at which the noise term has fallen to a fraction ``f`` of the bias term:
 
     M_sat = b / (f · a)          (f = 0.1 by default: generating more gains at most ~10 %)
 

@@ -1,4 +1,4 @@
-"""Quantile cells and the quantile error (SPEC §1.2).
+"""Quantile cells and the quantile error (docs/science.md §1.2).
 
 K quantiles are K cells that each hold exactly 1/K of the truth probability. The edges come from the
 exact truth CDF by root finding — never from a Monte-Carlo sample — so that the only fluctuation in
@@ -46,8 +46,11 @@ def edges_from_cdf(
     return np.array([brentq(lambda x, t=t: cdf(x) - t, lo, hi, xtol=xtol) for t in targets])
 
 
-def cell_fractions(x, edges) -> np.ndarray:
-    """Fraction of the points ``x`` (1D array, or ``(n, 1)``) in each cell defined by ``edges``."""
+def cell_fractions(x, edges, weights=None) -> np.ndarray:
+    """Fraction of the points ``x`` (1D array, or ``(n, 1)``) in each cell defined by ``edges``.
+
+    With ``weights``, the weighted fractions Σ_{i in j} w_i / Σ_i w_i.
+    """
     x = np.asarray(x, dtype=float)
     if x.ndim == 2 and x.shape[1] == 1:
         x = x[:, 0]
@@ -57,8 +60,16 @@ def cell_fractions(x, edges) -> np.ndarray:
         raise ValueError("cell_fractions: empty sample")
     # side="right": a point exactly on an edge belongs to the cell to its right, [a, b).
     index = np.searchsorted(np.asarray(edges, dtype=float), x, side="right")
-    counts = np.bincount(index, minlength=len(edges) + 1)
-    return counts / x.size
+    return _fractions(index, len(edges) + 1, weights)
+
+
+def _fractions(index, n_cells: int, weights) -> np.ndarray:
+    if weights is None:
+        return np.bincount(index, minlength=n_cells) / index.size
+    w = np.asarray(weights, dtype=float)
+    if w.shape != index.shape:
+        raise ValueError(f"{w.shape[0] if w.ndim else 0} weights for {index.size} points")
+    return np.bincount(index, weights=w, minlength=n_cells) / w.sum()
 
 
 def cell_probabilities(cdf: Callable, edges) -> np.ndarray:
@@ -110,12 +121,12 @@ def from_hyperspherical(c) -> np.ndarray:
     return x
 
 
-def grid_cell_fractions(coords, edges_per_coordinate) -> np.ndarray:
+def grid_cell_fractions(coords, edges_per_coordinate, weights=None) -> np.ndarray:
     """Fractions of points in the cells of a product grid: shape ``(q_1 · … · q_d,)``.
 
     ``coords``: ``(n, d)`` (e.g. hyperspherical coordinates); ``edges_per_coordinate[j]``: the inner
     edges of coordinate j. Cells are numbered in C order of (cell of coordinate 0, …, of d − 1).
-    With one coordinate this is :func:`cell_fractions`.
+    With one coordinate this is :func:`cell_fractions`; ``weights`` as there.
     """
     coords = np.asarray(coords, dtype=float)
     if coords.ndim != 2 or coords.shape[1] != len(edges_per_coordinate):
@@ -130,10 +141,12 @@ def grid_cell_fractions(coords, edges_per_coordinate) -> np.ndarray:
         for j, e in enumerate(edges_per_coordinate)
     ]
     flat = np.ravel_multi_index(index, shape)
-    return np.bincount(flat, minlength=int(np.prod(shape))) / coords.shape[0]
+    return _fractions(flat, int(np.prod(shape)), weights)
 
 
-def marginal_fractions(coords, edges_per_coordinate) -> np.ndarray:
+def marginal_fractions(coords, edges_per_coordinate, weights=None) -> np.ndarray:
     """Per-coordinate cell fractions, shape ``(d, q)`` (all coordinates with q cells)."""
     coords = np.asarray(coords, dtype=float)
-    return np.stack([cell_fractions(coords[:, j], e) for j, e in enumerate(edges_per_coordinate)])
+    return np.stack(
+        [cell_fractions(coords[:, j], e, weights) for j, e in enumerate(edges_per_coordinate)]
+    )

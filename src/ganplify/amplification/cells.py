@@ -1,22 +1,23 @@
-"""A study's configuration turned into its truth density and quantile cells.
+"""A study's quantile cells: the truth's coordinates, exact edges, and fractions of samples.
 
-A study (``config["studies"][name]``) names its truth, the training-sample size and the numbers of
-quantiles *per coordinate* q. The cells are the product grid of per-coordinate quantiles in the
-coordinates in which the truth factorises: x itself for the 1D camel back, hyperspherical
-coordinates (r, φ_1 … φ_{d−1}) for the ring and the shells. A study with q quantiles per coordinate
-in d dimensions has K = q^d cells of probability 1/q^d each, and every formula of
-:mod:`ganplify.equivalence` holds with that K.
+The cells are the product grid of per-coordinate quantiles in the coordinates in which the truth
+factorises: x itself for the 1D camel back, hyperspherical coordinates (r, φ_1 … φ_{d−1}) for the
+ring and the shells. A study with q quantiles per coordinate in d dimensions has K = q^d cells of
+probability 1/q^d each, and every formula of :mod:`.equivalence` holds with that K.
 
-Jobs call the functions here rather than building cells themselves, so every job of a study uses
-the same cells.
+Every job of a study calls the functions here rather than building cells itself, so all of them use
+the same cells. :func:`fit_model` and :func:`fitted_probabilities` pair each truth with its
+low-parameter fit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 
+from ..densities.truth import CamelBack, Shell
 from .fits import FitResult, fit_camelback, fit_shell_radius, fitted_cdf, fitted_radius_cdf
 from .quantiles import (
     cell_probabilities,
@@ -25,26 +26,6 @@ from .quantiles import (
     marginal_fractions,
     to_hyperspherical,
 )
-from .truth import CamelBack, Shell
-
-#: Directory (under ``results/{study}/``) of each approach's per-run files.
-APPROACH_DIRS = {"sample": "samples", "fit": "fits", "gan": "gan", "ensemble": "ensemble"}
-
-
-def truth_from_config(truth_cfg: dict):
-    """The truth density described by a study's ``truth`` mapping."""
-    kind = truth_cfg.get("kind")
-    if kind == "camelback":
-        return CamelBack(
-            mu=float(truth_cfg.get("mu", 4.0)), sigma=float(truth_cfg.get("sigma", 1.0))
-        )
-    if kind == "shell":
-        return Shell(
-            dim=int(truth_cfg["dim"]),
-            r_mean=float(truth_cfg.get("r_mean", 4.0)),
-            r_sigma=float(truth_cfg.get("r_sigma", 1.0)),
-        )
-    raise ValueError(f"truth.kind: unknown truth density {kind!r} (known: 'camelback', 'shell')")
 
 
 def dimension(truth) -> int:
@@ -89,18 +70,20 @@ def coordinates(truth, x) -> np.ndarray:
     return x.reshape(-1, 1) if isinstance(truth, CamelBack) else to_hyperspherical(x)
 
 
-def all_fractions(x, truth, quantiles) -> dict[int, np.ndarray]:
-    """Cell fractions of the points ``x`` for every q in ``quantiles``, keyed by K = q^d."""
+def all_fractions(x, truth, quantiles, weights=None) -> dict[int, np.ndarray]:
+    """Cell fractions of the points ``x`` (weighted: Σw in the cell / Σw) for every q in
+    ``quantiles``, keyed by K = q^d."""
     c = coordinates(truth, x)
     return {
-        n_cells(truth, q): grid_cell_fractions(c, coordinate_edges(truth, q)) for q in quantiles
+        n_cells(truth, q): grid_cell_fractions(c, coordinate_edges(truth, q), weights)
+        for q in quantiles
     }
 
 
-def all_marginal_fractions(x, truth, quantiles) -> dict[int, np.ndarray]:
+def all_marginal_fractions(x, truth, quantiles, weights=None) -> dict[int, np.ndarray]:
     """Per-coordinate fractions ``(d, q)`` of the points ``x`` for every q, keyed by q."""
     c = coordinates(truth, x)
-    return {int(q): marginal_fractions(c, coordinate_edges(truth, q)) for q in quantiles}
+    return {int(q): marginal_fractions(c, coordinate_edges(truth, q), weights) for q in quantiles}
 
 
 def fit_model(truth, x) -> FitResult:
@@ -132,3 +115,25 @@ def fitted_probabilities(truth, result: FitResult, q: int) -> tuple[np.ndarray, 
         cells = np.kron(pr, np.full(int(q) ** (truth.dim - 1), 1.0 / int(q) ** (truth.dim - 1)))
         return cells, np.stack([pr] + [angular] * (truth.dim - 1))
     raise TypeError(f"no fitted probabilities for truth {truth!r}")
+
+
+def prefix_fractions(
+    events, truth, quantiles, sizes: Sequence[int], weights=None
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Cell and per-coordinate fractions of the first n events, for every n in ``sizes``.
+
+    Returns ``(cells, marginals)``: ``cells[K]`` of shape ``(len(sizes), K)`` and
+    ``marginals[q]`` of shape ``(len(sizes), dim, q)`` — a generator's quantile-error curve.
+    With ``weights`` (one per event), the weighted fractions of each prefix.
+    """
+    w = (lambda n: None) if weights is None else (lambda n: np.asarray(weights)[: int(n)])
+    per_n = [
+        (
+            all_fractions(events[: int(n)], truth, quantiles, w(n)),
+            all_marginal_fractions(events[: int(n)], truth, quantiles, w(n)),
+        )
+        for n in sizes
+    ]
+    cells = {k: np.stack([c[k] for c, _ in per_n]) for k in per_n[0][0]}
+    marginals = {q: np.stack([m[q] for _, m in per_n]) for q in per_n[0][1]}
+    return cells, marginals

@@ -1,30 +1,23 @@
-"""HDF5 outputs: one file per job, written atomically, with provenance attributes.
+"""Outputs: HDF5 files (one per job, written atomically, with provenance) and CSV tables.
 
-Every per-run file of the study carries a group ``quantiles`` with one dataset ``K{K}`` per number
-of cells: the cell fractions of that run (shape ``(K,)``, or ``(n_gen, K)`` for generators), and a
-group ``marginals`` with one dataset ``q{q}`` per number of quantiles per coordinate: the
-per-coordinate fractions (shape ``(dim, q)``, or ``(n_gen, dim, q)``).
-The gather step reads only this group, so every approach — sample, fit, GAN, ensemble — plugs into
-the same tables.
+What a stage's files hold is that stage's business (see :mod:`ganplify.jobs`); this module only
+knows how to write and read them safely.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import platform
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from . import __version__
-
-# Parallel jobs on a shared file system: HDF5's file locking fails on NFS/Lustre, and every job
-# writes its own file, so there is nothing to lock.
-os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
+from .. import __version__
 
 
 def provenance(**attrs) -> dict:
@@ -44,7 +37,8 @@ def provenance(**attrs) -> dict:
     return base
 
 
-def _attr_value(value):
+def attr_value(value):
+    """An attribute value HDF5 can store: nested values (dicts, lists, None) as JSON strings."""
     if isinstance(value, Mapping | list | tuple) or value is None:
         return json.dumps(value, sort_keys=True)
     if isinstance(value, str):
@@ -67,7 +61,7 @@ def write_h5(path, datasets: Mapping[str, object], attrs: Mapping[str, object] =
     try:
         with h5py.File(tmp, "w") as f:
             for key, value in dict(attrs).items():
-                f.attrs[key] = _attr_value(value)
+                f.attrs[key] = attr_value(value)
             for name, value in datasets.items():
                 f.create_dataset(name, data=np.asarray(value))
         os.replace(tmp, path)
@@ -110,16 +104,14 @@ def _walk(group, prefix=""):
             yield f"{prefix}{key}"
 
 
-def quantile_key(n_cells: int) -> str:
-    """Dataset name of the cell fractions for ``n_cells`` quantiles."""
-    return f"quantiles/K{int(n_cells)}"
-
-
-def marginal_key(q: int) -> str:
-    """Dataset name of the per-coordinate fractions for ``q`` quantiles per coordinate."""
-    return f"marginals/q{int(q)}"
-
-
-def read_fractions(path, n_cells: int) -> np.ndarray:
-    """Cell fractions for ``n_cells`` quantiles stored in a per-run file."""
-    return read_dataset(path, quantile_key(n_cells))
+def write_csv(path, rows: Sequence[Mapping], columns: Sequence[str]) -> None:
+    """Write ``rows`` with exactly ``columns``, floats in full precision, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="raise")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in r.items()})
+    os.replace(tmp, path)

@@ -12,13 +12,15 @@ latent noise are passed in by the caller, drawn from each member's own stream
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from ..core.config import from_mapping
 
 
 @dataclass(frozen=True)
@@ -36,18 +38,9 @@ class GanArchitecture:
     leaky_slope: float = 0.01
 
     @classmethod
-    def from_config(cls, cfg: dict, dim: int) -> GanArchitecture:
-        return cls(
-            dim=dim,
-            latent_dim=int(cfg["latent_dim"]),
-            g_hidden=int(cfg["g_hidden"]),
-            g_layers=int(cfg["g_layers"]),
-            d_hidden=int(cfg["d_hidden"]),
-            d_layers=int(cfg["d_layers"]),
-            embedding=tuple(int(e) for e in cfg["embedding"]),
-            dropout=float(cfg["dropout"]),
-            leaky_slope=float(cfg["leaky_slope"]),
-        )
+    def from_config(cls, cfg: Mapping, dim: int) -> GanArchitecture:
+        """From the config's ``gan.architecture`` section, for data of dimension ``dim``."""
+        return from_mapping(cls, cfg, dim=dim)
 
 
 class MemberStreams:
@@ -110,7 +103,7 @@ class BatchedLinear(nn.Module):
 
         Glorot (Keras' default), not PyTorch's default init: with the latter the generator's
         outputs start with a spread of ~0.07 against data at ±4 and the discriminator wins at
-        once (SPEC §1.5).
+        once (docs/science.md §1.5).
         """
         n_in, n_out = self.weight.shape[1:]
         limit = (6.0 / (n_in + n_out)) ** 0.5

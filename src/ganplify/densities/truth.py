@@ -1,4 +1,4 @@
-"""Truth densities of the GANplifying study (SPEC §1.1).
+"""Truth densities of the GANplifying study (docs/science.md §1.1).
 
 The 1D camel back is p(x) = ½ N(x; −μ, σ) + ½ N(x; +μ, σ) with μ = 4, σ = 1. It is a special case
 of the two-Gaussian mixture that the 5-parameter fit uses, so both share :func:`mixture_pdf` and
@@ -165,6 +165,18 @@ class Shell:
         if coordinate == n - 1:
             return np.clip(np.asarray(value, dtype=float) / (2.0 * np.pi), 0.0, 1.0)
         return sine_power_cdf(value, n - 1 - coordinate)
+
+    def marginal_pdf(self, coordinate: int, value):
+        """Density of hyperspherical coordinate ``coordinate`` (0: r, 1 … dim−1: the angles)."""
+        n = self.dim
+        v = np.asarray(value, dtype=float)
+        if coordinate == 0:
+            return folded_normal_pdf(v, self.r_mean, self.r_sigma)
+        if coordinate == n - 1:
+            return np.where((v >= 0) & (v < 2.0 * np.pi), 1.0 / (2.0 * np.pi), 0.0)
+        power = n - 1 - coordinate
+        norm = np.sqrt(np.pi) * gamma(0.5 * (power + 1)) / gamma(0.5 * power + 1)  # ∫ sin^p
+        return np.where((v >= 0) & (v <= np.pi), np.sin(np.clip(v, 0, np.pi)) ** power / norm, 0.0)
 
     def marginal_ppf(self, coordinate: int, p):
         """Quantile function of the angular coordinates (the radius uses root finding)."""

@@ -1,8 +1,9 @@
 """Training K GANs as one batched model, with exact checkpoint/resume.
 
-The recipe is the paper's (arXiv:2008.06545, Sec. 2; SPEC §1.5): strictly alternating D and G steps,
-Adam(lr, β), lr × decay every ``lr_decay_every`` epochs, data reshuffled every epoch, uniform noise
-on the real data in every discriminator evaluation, and a gradient penalty of strength γ.
+The recipe is the paper's (arXiv:2008.06545, Sec. 2; docs/science.md §1.5): strictly alternating
+D and G steps, Adam(lr, β), lr × decay every ``lr_decay_every`` epochs, data reshuffled every
+epoch, uniform noise on the real data in every discriminator evaluation, and a gradient penalty of
+strength γ.
 
 Interpretations (the paper does not spell these out):
 
@@ -25,20 +26,19 @@ costs one launch from Python instead of thousands (tiny networks are launch-boun
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ..core import checkpoint
+from ..core.config import from_mapping
+from ..core.runtime import Preempted
 from .models import (
     Discriminator,
     GanArchitecture,
@@ -68,18 +68,9 @@ class TrainingConfig:
     matmul_precision: str = "highest"
 
     @classmethod
-    def from_config(cls, cfg: dict) -> TrainingConfig:
-        return cls(
-            epochs=int(cfg["epochs"]),
-            batch_size=int(cfg["batch_size"]),
-            lr=float(cfg["lr"]),
-            betas=tuple(float(b) for b in cfg["betas"]),
-            lr_decay=float(cfg["lr_decay"]),
-            lr_decay_every=int(cfg["lr_decay_every"]),
-            data_noise=float(cfg["data_noise"]),
-            gamma=float(cfg["gamma"]),
-            matmul_precision=str(cfg.get("matmul_precision", "highest")),
-        )
+    def from_config(cls, cfg: Mapping) -> TrainingConfig:
+        """From the config's ``gan.training`` section."""
+        return from_mapping(cls, cfg)
 
     def lr_at(self, epoch: int) -> float:
         return self.lr * self.lr_decay ** (epoch // self.lr_decay_every)
@@ -101,10 +92,6 @@ def float32_matmul_precision(precision: str):
 ENGINE_VERSION = 2
 
 
-class Preempted(Exception):
-    """Training stopped on request (a signal) after saving a checkpoint."""
-
-
 def fingerprint(
     arch: GanArchitecture,
     train: TrainingConfig,
@@ -118,22 +105,15 @@ def fingerprint(
     The device type is part of it: CPU and CUDA random generators give different streams, so a
     checkpoint written on one cannot continue the same training on the other.
     """
-    h = hashlib.sha256()
-    h.update(
-        json.dumps(
-            {
-                "arch": asdict(arch),
-                "train": asdict(train),
-                "seeds": [int(s) for s in seeds],
-                "device": device_type,
-                "dtype": dtype,
-                "engine": ENGINE_VERSION,
-            },
-            sort_keys=True,
-        ).encode()
-    )
-    h.update(np.ascontiguousarray(data, dtype=np.float64).tobytes())
-    return h.hexdigest()
+    settings = {
+        "arch": asdict(arch),
+        "train": asdict(train),
+        "seeds": [int(s) for s in seeds],
+        "device": device_type,
+        "dtype": dtype,
+        "engine": ENGINE_VERSION,
+    }
+    return checkpoint.fingerprint(settings, data)
 
 
 class _Draws:
@@ -386,26 +366,12 @@ class GanTrainer:
 
     def save_checkpoint(self, path) -> None:
         """Write the full training state atomically (temporary file + rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        torch.save(self.state_dict(), tmp)
-        os.replace(tmp, path)
+        checkpoint.save_atomic(self.state_dict(), path)
 
     def try_resume(self, path) -> bool:
         """Resume from ``path`` if it holds a checkpoint of this very training; else start anew."""
-        path = Path(path)
-        if not path.exists():
-            return False
-        try:
-            state = torch.load(path, map_location=self.device, weights_only=False)
-        except Exception as err:  # a corrupt checkpoint costs a restart, not the job
-            log.warning("ignoring unreadable checkpoint %s: %s", path, err)
-            return False
-        if state.get("fingerprint") != self.fingerprint:
-            log.warning(
-                "ignoring stale checkpoint %s (hyper-parameters, data or seeds changed)", path
-            )
+        state = checkpoint.load_matching(path, self.fingerprint, map_location=self.device)
+        if state is None:
             return False
         self.load_state_dict(state)
         log.info("resumed from %s at epoch %d", path, self.epoch)

@@ -1,4 +1,4 @@
-"""Unbinned maximum-likelihood fits with iminuit (SPEC §1.4).
+"""Unbinned maximum-likelihood fits with iminuit (docs/science.md §1.4).
 
 The paper fitted the camel back with iminuit + probfit. probfit is unmaintained: it needs
 iminuit < 2 and does not import under NumPy 2. ``iminuit.cost.UnbinnedNLL`` is the maintained
@@ -16,7 +16,7 @@ import numpy as np
 from iminuit import Minuit
 from iminuit.cost import UnbinnedNLL
 
-from .truth import folded_normal_cdf, folded_normal_pdf, mixture_cdf, mixture_pdf
+from ..densities.truth import folded_normal_cdf, folded_normal_pdf, mixture_cdf, mixture_pdf
 
 #: Parameter order of the 5-parameter camel-back fit (that of :func:`ganplify.truth.mixture_pdf`).
 CAMELBACK_PARAMETERS = ("mu1", "sigma1", "mu2", "sigma2", "frac")

@@ -1,4 +1,4 @@
-"""From quantile errors to event counts (SPEC §1.3).
+"""From quantile errors to event counts (docs/science.md §1.3).
 
 For N truth events the K cell counts are multinomial with p_j = 1/K, so the quantile MSE has the
 exact expectation (K − 1) / (K² N). Inverting it turns any estimate's mean MSE m into the number of
@@ -26,6 +26,46 @@ def expected_mse_generated(cell_probs, n_events):
     k = q.shape[-1]
     bias = np.mean((q - 1.0 / k) ** 2, axis=-1)
     noise = np.sum(q * (1.0 - q), axis=-1) / k
+    return bias + noise / np.asarray(n_events, dtype=float)
+
+
+def weighted_cell_moments(cells, weights, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sample estimates of a weighted generator's cell moments (see
+    :func:`expected_mse_weighted`): ``q̃_j = Σ_{i in j} w_i / Σ w`` and
+    ``c_j = N Σ_{i in j} w_i² / (Σ w)²`` from events in cells ``cells`` (indices) with ``weights``.
+    """
+    cells = np.asarray(cells)
+    w = np.asarray(weights, dtype=float)
+    total = w.sum()
+    q = np.bincount(cells, weights=w, minlength=n_cells) / total
+    c = w.size * np.bincount(cells, weights=w * w, minlength=n_cells) / total**2
+    return q, c
+
+
+def expected_mse_weighted(q_weighted, c, n_events):
+    """E[quantile MSE] of ``n_events`` *weighted* events.
+
+    Events x ~ p_G carry weights w(x); the weighted fraction in cell j is the ratio
+    F_j = Σ_i w_i 1_j(x_i) / Σ_i w_i. With μ = E_G[w], its large-M expectation is the weighted
+    model's cell probability q̃_j = E_G[w 1_j] / μ, and by the delta method
+
+        Var F_j ≈ E_G[(w/μ)² (1_j − q̃_j)²] / M = [c_j (1 − 2 q̃_j) + q̃_j² C] / M,
+
+    with the normalised second moments c_j = E_G[w² 1_j] / μ² and C = Σ_j c_j = E[w²]/E[w]²
+    (= N / N_eff). Hence
+
+        E[MSE_w(M)] = (1/K) Σ_j (q̃_j − 1/K)² + (1/(K M)) Σ_j [c_j (1 − 2 q̃_j) + q̃_j² C],
+
+    a bias term and a noise term falling like 1/M, as for unweighted events — the weights enlarge
+    the noise by their variance. With w ≡ 1 (c_j = q_j, C = 1) this is
+    :func:`expected_mse_generated`. Corrections are O(1/M²).
+    """
+    q = np.asarray(q_weighted, dtype=float)
+    c = np.asarray(c, dtype=float)
+    k = q.shape[-1]
+    big_c = c.sum(axis=-1, keepdims=True)
+    bias = np.mean((q - 1.0 / k) ** 2, axis=-1)
+    noise = np.sum(c * (1.0 - 2.0 * q) + q * q * big_c, axis=-1) / k
     return bias + noise / np.asarray(n_events, dtype=float)
 
 

@@ -1,0 +1,1 @@
+"""GANplifying: quantile cells, equivalent events, fits, saturation, tables and figures."""

@@ -1,0 +1,1 @@
+"""What every part of ganplify uses: configuration, seeds, files, checkpoints, job runtime."""

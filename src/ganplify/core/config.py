@@ -1,0 +1,238 @@
+"""Study configuration: validation against the JSON schema, with errors that name the key.
+
+The workflow calls :func:`validate_config` before it plans any job, so a typo costs a second, not a
+cluster allocation. :func:`merge` is Snakemake's merge of ``--configfile`` layers (nested mappings
+are merged, everything else replaced), so that tests and tools see the configuration the workflow
+sees. :func:`from_mapping` builds the settings dataclasses of the science modules from a config
+section without restating their fields.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from .approaches import APPROACHES
+
+#: The schema that ships with the workflow (``schemas/config.schema.yaml`` at the repository root).
+DEFAULT_SCHEMA = Path(__file__).resolve().parents[3] / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration value is wrong; the message names the key."""
+
+
+def _key_path(path) -> str:
+    parts = []
+    for p in path:
+        parts.append(f"[{p}]" if isinstance(p, int) else (("." if parts else "") + str(p)))
+    return "".join(parts) or "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    key = _key_path(error.absolute_path)
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        allowed = ", ".join(sorted(error.schema.get("properties", {}))) or "none"
+        where = "" if key == "<top level>" else f" in {key!r}"
+        return f"unknown config key(s) {extra}{where}; allowed: {allowed}"
+    return f"config key {key!r}: {error.message}"
+
+
+def validate_config(config: dict, schema_path: str | Path = DEFAULT_SCHEMA) -> dict:
+    """Check ``config`` against the schema and the study's semantic rules.
+
+    Raises :class:`ConfigError` listing every problem found (one per line), each naming its key.
+    Returns ``config`` unchanged when it is valid.
+    """
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    problems = [_describe(e) for e in errors]
+    if not problems:
+        problems = _semantic_problems(config)
+    if problems:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+    return config
+
+
+def _semantic_problems(config: dict) -> list[str]:
+    """Rules that involve several keys at once (the schema checks keys one by one)."""
+    problems = []
+    for j, name in enumerate(config["approaches"]):
+        if name not in APPROACHES:
+            problems.append(
+                f"config key 'approaches[{j}]': unknown approach {name!r} "
+                f"(known: {', '.join(APPROACHES)})"
+            )
+    for j, name in enumerate(config["approaches"]):
+        base = APPROACHES[name].reweights if name in APPROACHES else None
+        if base and base not in config["approaches"]:
+            problems.append(
+                f"config key 'approaches[{j}]': {name!r} reweights {base!r}'s events; add {base!r}"
+            )
+    for name, study in config["studies"].items():
+        sizes = training_sizes(study)
+        if len(set(sizes)) != len(sizes):
+            problems.append(f"config key 'studies.{name}.n_train': {sizes} repeats a size")
+        for n in sizes[1:]:
+            if size_study_name(name, n, sizes[0]) in config["studies"]:
+                problems.append(
+                    f"config key 'studies.{name}.n_train': size {n} would make a study "
+                    f"{size_study_name(name, n, sizes[0])!r}, which is defined already"
+                )
+    for j, name in enumerate(config.get("studies_to_run", [])):
+        if name not in config["studies"]:
+            problems.append(
+                f"config key 'studies_to_run[{j}]': no study {name!r} "
+                f"(defined: {', '.join(config['studies'])})"
+            )
+    for name, study in config["studies"].items():
+        truth = study["truth"]
+        if truth["kind"] == "shell" and "dim" not in truth:
+            problems.append(f"config key 'studies.{name}.truth': kind 'shell' needs 'dim'")
+        if truth["kind"] == "camelback" and {"dim", "r_mean", "r_sigma"} & set(truth):
+            problems.append(
+                f"config key 'studies.{name}.truth': kind 'camelback' takes mu and sigma only"
+            )
+    toys = config["dctr"]["toys"]
+    for toy in toys["run"]:
+        for key in ("latent_dim", "iterations", "classifier_hidden"):
+            if toy not in toys[key]:
+                problems.append(
+                    f"config key 'dctr.toys.{key}': no entry for toy {toy!r} (in dctr.toys.run)"
+                )
+    for key, kinds in (
+        ("truth", ("simulator", "file")),
+        ("generator", ("simulator", "fastsim", "file")),
+    ):
+        sample = config["calorimeter"][key]
+        where = f"config key 'calorimeter.{key}"
+        if sample["kind"] not in kinds:
+            problems.append(f"{where}.kind': {sample['kind']!r} is not one of {list(kinds)}")
+        elif sample["kind"] == "file" and not sample.get("paths"):
+            problems.append(f"{where}.paths': kind 'file' needs the shower files' paths")
+        elif sample["kind"] != "file" and "n_showers" not in sample:
+            problems.append(f"{where}.n_showers': kind {sample['kind']!r} needs n_showers")
+    if any(APPROACHES[a].generator for a in config["approaches"] if a in APPROACHES):
+        batch = config["gan"]["training"]["batch_size"]
+        for name, study in config["studies"].items():
+            for n in training_sizes(study):
+                if n % batch:
+                    problems.append(
+                        f"config key 'studies.{name}.n_train': {n} is not a multiple of "
+                        f"'gan.training.batch_size' ({batch}); every epoch uses whole batches"
+                    )
+    return problems
+
+
+def training_sizes(study_cfg: Mapping) -> list[int]:
+    """A study's training-sample sizes: ``n_train`` as a list (one entry for a single size)."""
+    n = study_cfg["n_train"]
+    return [int(v) for v in n] if isinstance(n, list) else [int(n)]
+
+
+def size_study_name(study: str, n_train: int, first: int) -> str:
+    """The name of ``study`` at training size ``n_train``: the first size keeps the name."""
+    return study if n_train == first else f"{study}_n{n_train}"
+
+
+def expand_training_sizes(config: Mapping) -> dict:
+    """The configuration with every study of several training sizes split into one study per size.
+
+    ``n_train: [100, 300, 1000]`` makes the study itself (size 100, its usual results folder) and
+    the studies ``{study}_n300`` and ``{study}_n1000``, identical but for ``n_train``; their
+    samples are independent of the first's (the study name is part of every seed identity).
+    ``studies_to_run`` lists the new studies after their base. Returns a new dict.
+    """
+    out = copy.deepcopy(dict(config))
+    studies, order = {}, []
+    for name, study in config["studies"].items():
+        sizes = training_sizes(study)
+        for n in sizes:
+            new = size_study_name(name, n, sizes[0])
+            studies[new] = {**copy.deepcopy(study), "n_train": n}
+    out["studies"] = studies
+    for name in config.get("studies_to_run") or config["studies"]:
+        sizes = training_sizes(config["studies"][name])
+        order += [size_study_name(name, n, sizes[0]) for n in sizes]
+    out["studies_to_run"] = order
+    return out
+
+
+def training_size_groups(config: Mapping) -> dict[str, list[tuple[str, int]]]:
+    """For each selected study of several training sizes: ``[(study name, n_train), …]``."""
+    groups = {}
+    for name in config.get("studies_to_run") or config["studies"]:
+        sizes = training_sizes(config["studies"][name])
+        if len(sizes) > 1:
+            groups[name] = [(size_study_name(name, n, sizes[0]), n) for n in sizes]
+    return groups
+
+
+def selected_studies(config: dict) -> list[str]:
+    """The studies a run computes: ``studies_to_run``, or every study defined."""
+    return list(config.get("studies_to_run") or config["studies"])
+
+
+def study_n_samples(config: dict, study: str) -> int:
+    """Number of independent training samples of ``study`` (its own value or the global one)."""
+    return int(config["studies"][study].get("n_samples", config["n_samples"]))
+
+
+def merge(base: Mapping, *overrides: Mapping) -> dict:
+    """``base`` with each of ``overrides`` merged over it, as Snakemake merges ``--configfile``.
+
+    Nested mappings are merged key by key; any other value (lists included) replaces the old one.
+    The inputs are not modified.
+    """
+    out = copy.deepcopy(dict(base))
+    for layer in overrides:
+        for key, value in layer.items():
+            if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+                out[key] = merge(out[key], value)
+            else:
+                out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_config(*paths: str | Path) -> dict:
+    """The configuration of ``paths`` (the first is the base, e.g. ``config.yaml``), merged."""
+    layers = [yaml.safe_load(Path(p).read_text()) or {} for p in paths]
+    return merge(*layers) if layers else {}
+
+
+_T = typing.TypeVar("_T")
+
+
+def from_mapping(cls: type[_T], mapping: Mapping, **extra) -> _T:
+    """Build the dataclass ``cls`` from a config section (and ``extra`` fields given directly).
+
+    Each value is converted to its field's declared type (``int``, ``float``, ``str``, ``bool``,
+    or a ``tuple`` of those), so that YAML's lists and integers-for-floats arrive as the types the
+    science code expects. A key that is no field of ``cls`` is an error; a missing key takes the
+    field's default.
+    """
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(mapping) - names)
+    if unknown:
+        raise ConfigError(f"{cls.__name__}: unknown setting(s) {unknown}; known: {sorted(names)}")
+    values = {**dict(mapping), **extra}
+    return cls(**{name: _convert(hints[name], value) for name, value in values.items()})
+
+
+def _convert(hint, value):
+    if typing.get_origin(hint) is tuple:
+        args = [a for a in typing.get_args(hint) if a is not Ellipsis]
+        item = args[0] if args else (lambda v: v)
+        return tuple(item(v) for v in value)
+    if hint in (int, float, str, bool):
+        return hint(value)
+    return value

@@ -1,0 +1,1 @@
+"""Truth densities, sampled and evaluated exactly."""

@@ -1,0 +1,1 @@
+"""The paper's GAN: batched models, the training engine, and a literal reference version."""
