@@ -1,0 +1,1 @@
+"""The calorimeter: an ILD-like geometry, a shower simulator, file formats, features."""

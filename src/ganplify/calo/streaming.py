@@ -1,0 +1,126 @@
+"""Shower batches streamed from HDF5 files through a PyTorch DataLoader, never the whole set.
+
+A sample's showers are cut into *slices* of consecutive showers in one file. Training batches pair
+a slice of generated showers with a slice of truth showers (label 1 truth, 0 generated), so every
+batch holds both classes in equal numbers; cycling through the truth slices while the generated
+ones are used once is the paper's "truth set tiled to the generated set's size". Each DataLoader
+work item is exactly one batch and the loader returns work items in order, so the sequence of
+batches — and the trained network — does not depend on the number of workers. Showers within a
+file are independent draws, so consecutive showers are as good a batch as random ones; the slice
+order is shuffled.
+
+Workers read with h5py (each opens its own file handles) and hand out float32 tensors; on CUDA the
+loader pins them for asynchronous copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import h5py
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from . import formats
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Showers ``start`` … ``stop`` − 1 of one file; ``index`` is the first shower's position in
+    its sample (all slices of a sample numbered consecutively)."""
+
+    path: str
+    format: str
+    start: int
+    stop: int
+    index: int
+
+    @property
+    def n(self) -> int:
+        return self.stop - self.start
+
+
+def slices(segments: Sequence[tuple[str, str, int, int]], size: int) -> list[Slice]:
+    """Cut a sample's segments ``(path, format, start, stop)`` into slices of ``size`` showers."""
+    out, index = [], 0
+    for path, fmt, start, stop in segments:
+        for lo in range(start, stop, size):
+            hi = min(lo + size, stop)
+            out.append(Slice(str(path), fmt, lo, hi, index))
+            index += hi - lo
+    return out
+
+
+class _Reader:
+    """Open files once per worker; read a slice as float32 (n, layers, x, y)."""
+
+    def __init__(self, shape):
+        self.files: dict[str, h5py.File] = {}
+        self.shape = tuple(shape)
+
+    def read(self, s: Slice) -> np.ndarray:
+        f = self.files.get(s.path)
+        if f is None:
+            f = self.files[s.path] = h5py.File(s.path, "r")
+        name = formats.dataset_names(s.format)[1]
+        return np.asarray(f[name][s.start : s.stop], dtype=np.float32).reshape(s.n, *self.shape)
+
+
+class PairedBatches(IterableDataset):
+    """Training batches: generated slice k with truth slice ``pairs[k]``, labels 0 and 1."""
+
+    def __init__(self, gen: Sequence[Slice], truth: Sequence[Slice], shape, *, seed: int):
+        rng = np.random.default_rng(seed)
+        self.gen = [gen[i] for i in rng.permutation(len(gen))]
+        # the truth slices cycle, each pass in a new random order, until every generated slice
+        # has its partner: the truth set tiled to the generated set's size
+        order: list[int] = []
+        while len(order) < len(self.gen):
+            order += rng.permutation(len(truth)).tolist()
+        self.truth = [truth[i] for i in order[: len(self.gen)]]
+        self.shape = shape
+
+    def __len__(self) -> int:
+        return len(self.gen)
+
+    def __iter__(self):
+        info = get_worker_info()
+        worker, workers = (0, 1) if info is None else (info.id, info.num_workers)
+        reader = _Reader(self.shape)
+        for k in range(worker, len(self.gen), workers):
+            g, t = reader.read(self.gen[k]), reader.read(self.truth[k])
+            x = torch.from_numpy(np.concatenate([g, t]))
+            y = torch.cat([torch.zeros(len(g)), torch.ones(len(t))])
+            yield x, y
+
+
+class SliceBatches(IterableDataset):
+    """Inference batches: each slice's showers and their positions in the sample."""
+
+    def __init__(self, parts: Sequence[Slice], shape):
+        self.parts, self.shape = list(parts), shape
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def __iter__(self):
+        info = get_worker_info()
+        worker, workers = (0, 1) if info is None else (info.id, info.num_workers)
+        reader = _Reader(self.shape)
+        for k in range(worker, len(self.parts), workers):
+            s = self.parts[k]
+            yield torch.from_numpy(reader.read(s)), torch.arange(s.index, s.index + s.n)
+
+
+def loader(dataset: IterableDataset, *, workers: int, device) -> DataLoader:
+    """One batch per work item, in order, pinned for asynchronous copies on CUDA."""
+    return DataLoader(
+        dataset,
+        batch_size=None,
+        num_workers=int(workers),
+        pin_memory=torch.device(device).type == "cuda",
+        persistent_workers=False,
+        prefetch_factor=4 if workers else None,
+    )

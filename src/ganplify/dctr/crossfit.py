@@ -1,0 +1,174 @@
+"""k-fold cross-fitting: every event gets a classifier output from a model that never saw it.
+
+Truth and generated events are each split into k folds (balanced, at random). For fold f a
+classifier trains on the other k − 1 folds of both classes — its own random validation split
+stops the training early and fits the calibration — and predicts fold f. Every event thus has an
+out-of-fold, calibrated output h, from which weights (:mod:`.weights`) and honest test metrics
+(:mod:`.metrics`: the AUC of all out-of-fold outputs) follow. k = 2 is the paper's 50/50 split,
+with both halves getting weights. Each fold trains on (k − 1)/k of the events, so a cross-fit costs
+about k − 1 single fits.
+
+:func:`fold_ids` and :func:`cross_fit_with` are shared with the low-level classifier, which trains
+on showers streamed from files rather than on arrays in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core import seeding
+from .calibration import Calibration, fit_calibration
+from .classifier import ClassifierConfig, predict, train_classifier
+
+log = logging.getLogger("ganplify.dctr")
+
+
+def fold_ids(n: int, folds: int, rng: np.random.Generator) -> np.ndarray:
+    """A fold index in 0 … folds − 1 for each of ``n`` events; fold sizes differ by at most 1."""
+    if folds < 2:
+        raise ValueError(f"cross-fitting needs at least 2 folds, got {folds}")
+    return rng.permutation(np.arange(n) % folds)
+
+
+@dataclass
+class CrossFit:
+    """Out-of-fold outputs of a cross-fitted classifier."""
+
+    #: calibrated out-of-fold outputs of the truth and generated events
+    h_truth: np.ndarray
+    h_gen: np.ndarray
+    #: the same before calibration
+    raw_truth: np.ndarray
+    raw_gen: np.ndarray
+    fold_truth: np.ndarray
+    fold_gen: np.ndarray
+    calibrations: list[Calibration]
+    #: per fold: (epochs, 2) training and validation loss
+    histories: list[np.ndarray]
+
+
+#: ``train(fold, truth_index, gen_index) -> (predict, validation)``: trains on the given events and
+#: returns a function that maps event indices of each class to raw outputs, and the validation
+#: events (indices per class) on which the calibration is fitted.
+FoldTrainer = Callable[
+    [int, np.ndarray, np.ndarray],
+    tuple[
+        Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+        tuple[np.ndarray, np.ndarray],
+        np.ndarray,
+    ],
+]
+
+
+def cross_fit_with(
+    n_truth: int,
+    n_gen: int,
+    train_fold: FoldTrainer,
+    *,
+    folds: int,
+    calibration: str,
+    rng: np.random.Generator,
+    w_truth=None,
+    w_gen=None,
+    fold_truth: np.ndarray | None = None,
+    fold_gen: np.ndarray | None = None,
+) -> CrossFit:
+    """Cross-fit any classifier: ``train_fold`` trains one fold (see :data:`FoldTrainer`).
+
+    The events' folds are drawn from ``rng`` (:func:`fold_ids`) unless given as ``fold_truth`` and
+    ``fold_gen`` (the low-level classifier assigns whole slices of a file to a fold).
+    """
+    fold_t = fold_ids(n_truth, folds, rng) if fold_truth is None else np.asarray(fold_truth)
+    fold_g = fold_ids(n_gen, folds, rng) if fold_gen is None else np.asarray(fold_gen)
+    raw_t, raw_g = np.empty(n_truth), np.empty(n_gen)
+    h_t, h_g = np.empty(n_truth), np.empty(n_gen)
+    calibrations, histories = [], []
+    wt = np.ones(n_truth) if w_truth is None else np.asarray(w_truth, dtype=float)
+    wg = np.ones(n_gen) if w_gen is None else np.asarray(w_gen, dtype=float)
+    for f in range(folds):
+        test_t, test_g = np.flatnonzero(fold_t == f), np.flatnonzero(fold_g == f)
+        predictor, (val_t, val_g), history = train_fold(
+            f, np.flatnonzero(fold_t != f), np.flatnonzero(fold_g != f)
+        )
+        pv_t, pv_g = predictor(val_t, val_g)
+        cal = fit_calibration(
+            calibration,
+            np.concatenate([pv_t, pv_g]),
+            np.concatenate([np.ones(len(pv_t)), np.zeros(len(pv_g))]),
+            np.concatenate([wt[val_t], wg[val_g]]),
+        )
+        raw_t[test_t], raw_g[test_g] = predictor(test_t, test_g)
+        h_t[test_t], h_g[test_g] = cal(raw_t[test_t]), cal(raw_g[test_g])
+        calibrations.append(cal)
+        histories.append(np.asarray(history))
+        log.info("fold %d/%d: %d + %d events predicted", f + 1, folds, test_t.size, test_g.size)
+    return CrossFit(h_t, h_g, raw_t, raw_g, fold_t, fold_g, calibrations, histories)
+
+
+def cross_fit(
+    x_truth,
+    x_gen,
+    config: ClassifierConfig,
+    *,
+    folds: int,
+    calibration: str,
+    seed: int,
+    identity: tuple = (),
+    w_truth=None,
+    w_gen=None,
+    device="cpu",
+    max_train_gen: int | None = None,
+) -> CrossFit:
+    """Cross-fit the MLP classifier of :mod:`.classifier` on feature arrays in memory.
+
+    ``seed`` and ``identity`` (the job's identity) seed the fold assignment and every fold's
+    classifier; ``w_truth``/``w_gen`` are per-event sample weights (initial weights, or DCTR
+    weights for a closure test). ``max_train_gen`` caps the generated events each fold trains on
+    (a random subset of the other folds'): with few truth events, more generated ones add cost but
+    little information. Every generated event is still predicted out of fold, and the classes are
+    balanced by weight whatever their sizes (:func:`.weights.balanced_weights`).
+    """
+    x_truth = np.asarray(x_truth, dtype=float).reshape(len(x_truth), -1)
+    x_gen = np.asarray(x_gen, dtype=float).reshape(len(x_gen), -1)
+    wt = np.ones(len(x_truth)) if w_truth is None else np.asarray(w_truth, dtype=float)
+    wg = np.ones(len(x_gen)) if w_gen is None else np.asarray(w_gen, dtype=float)
+
+    def train_fold(f, idx_t, idx_g):
+        if max_train_gen is not None and idx_g.size > max_train_gen:
+            pick = seeding.rng(seed, *identity, "subsample", f).choice(
+                idx_g.size, max_train_gen, replace=False
+            )
+            idx_g = idx_g[np.sort(pick)]
+        x = np.concatenate([x_truth[idx_t], x_gen[idx_g]])
+        y = np.concatenate([np.ones(idx_t.size), np.zeros(idx_g.size)])
+        w = np.concatenate([wt[idx_t], wg[idx_g]])
+        trained = train_classifier(
+            x,
+            y,
+            config,
+            seed=seeding.torch_seed(seed, *identity, "fold", f),
+            weights=w,
+            device=device,
+        )
+        val = trained.validation_index
+        val_t, val_g = idx_t[val[val < idx_t.size]], idx_g[val[val >= idx_t.size] - idx_t.size]
+
+        def predictor(it, ig):
+            return predict(trained.model, x_truth[it]), predict(trained.model, x_gen[ig])
+
+        return predictor, (val_t, val_g), trained.history
+
+    return cross_fit_with(
+        len(x_truth),
+        len(x_gen),
+        train_fold,
+        folds=folds,
+        calibration=calibration,
+        rng=seeding.rng(seed, *identity, "folds"),
+        w_truth=wt,
+        w_gen=wg,
+    )
