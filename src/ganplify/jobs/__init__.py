@@ -1,0 +1,1 @@
+"""The workflow's jobs: one module per rules/<stage>.smk, doing I/O and wiring only."""
