@@ -1,4 +1,5 @@
-# ganplify: the GANplifying study (arXiv:2008.06545) as a Snakemake workflow.
+# ganplify: the GANplifying (arXiv:2008.06545) and DCTR (arXiv:2009.03796) studies as a
+# Snakemake workflow.
 #   local, reduced:  snakemake --cores all --configfile config/demo.yaml
 #   full study:      snakemake --cores all            (or --profile profiles/slurm on a cluster)
 #   report:          snakemake --report results/report.html
@@ -25,8 +26,11 @@ include: "rules/common.smk"
 include: "rules/sample.smk"
 include: "rules/fit.smk"
 include: "rules/gan.smk"
+include: "rules/dctr_amplification.smk"
 include: "rules/gather.smk"
 include: "rules/plots.smk"
+include: "rules/dctr_toys.smk"
+include: "rules/calorimeter.smk"
 
 
 report: "report/workflow.rst"

@@ -1,17 +1,38 @@
-# Configuration validation and target functions shared by every stage.
+# Configuration validation, wildcards, the stages' input and param functions (snakemake --lint
+# wants functions apart from rules), and the final targets.
 from pathlib import Path
 
-from ganplify.config import selected_studies, study_n_samples, validate_config
-from ganplify.studies import APPROACH_DIRS
+from ganplify.core.approaches import APPROACHES, generators, trained
+from ganplify.core.config import (
+    expand_training_sizes,
+    selected_studies,
+    study_n_samples,
+    training_size_groups,
+    validate_config,
+)
+from ganplify.jobs.calorimeter import calorimeter_from_config, plan_segments
 
 # Fail before any job is planned: a wrong key costs a second, not a cluster allocation.
 validate_config(
     config, schema_path=Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 )
+#: Studies run at several training sizes: base study -> [(size study, n_train), ...]. Each size is
+#: a study of its own from here on (the first keeps the base's name and results folder).
+SIZE_GROUPS = training_size_groups(config)
+config.update(expand_training_sizes(config))
 
 
 localrules:
     gather,
+    amplification_vs_ntrain,
+    plot_amplification_vs_ntrain,
+    unpack_run,
+    gather_shower_features,
+    calo_summary,
+    plot_calorimeter,
+    toy_summary,
+    plot_toys,
+    plot_toy_marginals,
     fit_summary,
     plot_overview,
     plot_quantile_errors,
@@ -23,45 +44,226 @@ localrules:
 wildcard_constraints:
     study="[a-z][a-z0-9_]*",
     i=r"\d+",
+    toy="bimodal_1d|circle_8|grid_5x5",
+    sample="truth|generated",
+    k=r"\d+",
+    classifier="hl|ll",
+    approach="|".join(a for a in APPROACHES if APPROACHES[a].generator),
+    block=r"\d+",
 
 
-STUDIES = selected_studies(config)
-APPROACHES = list(config["approaches"])
+PARTS = config["parts"]
+STUDIES = selected_studies(config) if "amplification" in PARTS else []
+TOYS = list(config["dctr"]["toys"]["run"]) if "dctr_toys" in PARTS else []
+CALORIMETER = "calorimeter" in PARTS
+#: The calorimeter's two samples: what they are called in paths, and their config sections.
+CALO_SAMPLES = {
+    "truth": config["calorimeter"]["truth"],
+    "generated": config["calorimeter"]["generator"],
+}
+#: Each sample's segments (one observables job each). Shower files given in the config are
+#: checked here, from their metadata: a bad file stops the study before any job.
+SEGMENTS = (
+    {
+        sample: plan_segments(
+            sample,
+            cfg,
+            config["calorimeter"]["chunk"],
+            calorimeter_from_config(config["calorimeter"]["detector"]),
+        )
+        for sample, cfg in CALO_SAMPLES.items()
+    }
+    if CALORIMETER
+    else {}
+)
+#: The DCTR classifiers of the calorimeter study: high-level (hl) and low-level (ll).
+CALO_CLASSIFIERS = list(config["calorimeter"]["classifiers"])
+CALO_FIGURES = ["fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8"]
+RUN_APPROACHES = list(config["approaches"])
+GENERATORS = generators(RUN_APPROACHES)
+#: The generators the study trains (the others reweight their events).
+TRAINED = trained(RUN_APPROACHES)
+TRAINED_PATTERN = "|".join(a for a in APPROACHES if APPROACHES[a].trained)
+REWEIGHTED_PATTERN = "|".join(a for a in APPROACHES if APPROACHES[a].reweights)
 
 
-def study_cfg(wildcards):
-    return config["studies"][wildcards.study]
+def study_value(key):
+    """A param: one value of the job's study. Params hold only what a job uses, because
+    Snakemake reruns a job whose params change."""
+    return lambda wildcards: config["studies"][wildcards.study][key]
 
 
 def run_files(study, approach):
     """Per-run output files of one approach of one study, in run order."""
     return expand(
-        "results/{study}/{dir}/{i}.h5",
+        "results/{study}/{folder}/{i}.h5",
         study=study,
-        dir=APPROACH_DIRS[approach],
+        folder=APPROACHES[approach].folder,
         i=range(study_n_samples(config, study)),
     )
 
 
+# -- rules/gan.smk ------------------------------------------------------------------------------
+
+
+def block_size(approach):
+    """Runs per training block: `gan.pack` GANs, an ensemble counting all its members."""
+    return max(1, config["gan"]["pack"] // APPROACHES[approach].members(config["gan"]))
+
+
+def blocks(study, approach):
+    """The runs of each block of `approach` in `study`, in order."""
+    n, size = study_n_samples(config, study), block_size(approach)
+    return [list(range(lo, min(lo + size, n))) for lo in range(0, n, size)]
+
+
+def block_runs(wildcards):
+    return blocks(wildcards.study, wildcards.approach)[int(wildcards.block)]
+
+
+def block_run_files(wildcards):
+    """The per-run files a block feeds (for its log and fault injection)."""
+    folder = APPROACHES[wildcards.approach].folder
+    return [f"results/{wildcards.study}/{folder}/{i}.h5" for i in block_runs(wildcards)]
+
+
+def block_samples(wildcards):
+    return [f"results/{wildcards.study}/samples/{i}.h5" for i in block_runs(wildcards)]
+
+
+def block_of_run(wildcards):
+    """The block file that holds run `i`."""
+    block = int(wildcards.i) // block_size(wildcards.approach)
+    return f"results/{wildcards.study}/blocks/{wildcards.approach}/{block}.h5"
+
+
+# -- rules/dctr_amplification.smk ---------------------------------------------------------------
+
+
+def reweighted_generator_file(wildcards):
+    """The run file of the generator whose events `approach` reweights."""
+    base = APPROACHES[wildcards.approach].reweights
+    return f"results/{wildcards.study}/{APPROACHES[base].folder}/{wildcards.i}.h5"
+
+
+# -- rules/gather.smk ---------------------------------------------------------------------------
+
+
 def gather_inputs(wildcards):
-    return {a: run_files(wildcards.study, a) for a in APPROACHES}
+    return {a: run_files(wildcards.study, a) for a in RUN_APPROACHES}
 
 
-GENERATORS = [a for a in APPROACHES if a in ("gan", "ensemble")]
+def size_study_tables(wildcards):
+    """The equivalence tables of every training size of a study."""
+    return [
+        f"results/{name}/equivalent_events.csv"
+        for name, _ in SIZE_GROUPS[wildcards.study]
+    ]
+
+
+# -- rules/plots.smk ----------------------------------------------------------------------------
 
 
 def overview_inputs(wildcards):
-    """Run 0 of every approach that has something to draw in Fig. 1."""
-    inputs = {"sample": f"results/{wildcards.study}/samples/0.h5"}
-    for approach in ("fit", "gan", "ensemble"):
-        if approach in APPROACHES:
-            inputs[approach] = run_files(wildcards.study, approach)[0]
-    return inputs
+    """Run 0 of every approach that has something to draw in Fig. 1 (reweighted events are the
+    same events: not drawn again)."""
+    drawn = [a for a in RUN_APPROACHES if not APPROACHES[a].reweights]
+    return {a: run_files(wildcards.study, a)[0] for a in drawn} | {
+        "sample": f"results/{wildcards.study}/samples/0.h5"
+    }
+
+
+# -- rules/dctr_toys.smk ------------------------------------------------------------------------
+
+
+def toy_gan_settings(wildcards):
+    """The toy GAN's settings: the shared ones plus the toy's latent size and iterations."""
+    toys = config["dctr"]["toys"]
+    return toys["gan"] | {
+        "latent_dim": toys["latent_dim"][wildcards.toy],
+        "iterations": toys["iterations"][wildcards.toy],
+    }
+
+
+def toy_classifier_settings(wildcards):
+    """The DCTR classifier of a toy: shared training settings, the toy's hidden layers."""
+    hidden = config["dctr"]["toys"]["classifier_hidden"][wildcards.toy]
+    return config["dctr"]["classifier"] | {"hidden": hidden}
+
+
+TOY_STAGES = ("truth", "gan", "weights", "closure")
+
+
+def toy_files(wildcards):
+    """Every selected toy's files, named {toy}_{truth,gan,weights,closure}."""
+    return {
+        f"{toy}_{stage}": f"results/dctr_toys/{toy}/{stage}.h5"
+        for toy in TOYS
+        for stage in TOY_STAGES
+    }
+
+
+# -- rules/calorimeter.smk ----------------------------------------------------------------------
+
+
+def segment_file(wildcards):
+    """The shower file of a segment: a simulated chunk (made by simulate_showers) or a user file."""
+    return SEGMENTS[wildcards.sample][int(wildcards.k)].path
+
+
+def feature_chunks(wildcards):
+    return expand(
+        "results/calorimeter/{sample}/features/{k}.h5",
+        sample=wildcards.sample,
+        k=range(len(SEGMENTS[wildcards.sample])),
+    )
+
+
+def all_segment_files(wildcards):
+    """Every shower file of both samples (the low-level classifier reads the showers)."""
+    return sorted({s.path for segments in SEGMENTS.values() for s in segments})
+
+
+#: calorimeter.ll keys that are not the network's: how the weights are made, and the data path.
+LL_OTHER_KEYS = ("calibration", "cap", "validation_fraction", "workers")
+
+
+def ll_network_settings(wildcards):
+    """The low-level network and its training (calorimeter.ll without the other keys)."""
+    return {
+        k: v for k, v in config["calorimeter"]["ll"].items() if k not in LL_OTHER_KEYS
+    }
+
+
+def ll_weight_settings(wildcards):
+    """The shared weight settings with the low-level classifier's own cap (the paper: 5)."""
+    return config["dctr"]["weights"] | {"cap": config["calorimeter"]["ll"]["cap"]}
+
+
+def calo_classifier_files(wildcards):
+    """Weights and closure files of each calorimeter classifier, named {weights,closure}_{name}."""
+    return {
+        f"{kind}_{name}": f"results/calorimeter/{kind}_{name}.h5"
+        for name in CALO_CLASSIFIERS
+        for kind in ("weights", "closure")
+    }
+
+
+# -- final targets ------------------------------------------------------------------------------
 
 
 def final_outputs():
     """Everything `snakemake` builds by default: tables, figures and the exported config."""
     out = ["results/config.yaml"]
+    if CALORIMETER:
+        out += [
+            "results/calorimeter/dctr_summary.csv",
+            "results/calorimeter/classifier_summary.csv",
+        ]
+        out += expand("results/calorimeter/figures/{fig}.png", fig=CALO_FIGURES)
+    if TOYS:
+        out += ["results/dctr_toys/summary.csv", "results/dctr_toys/figures/fig1.png"]
+        out += expand("results/dctr_toys/figures/marginals_{toy}.png", toy=TOYS)
     for study in STUDIES:
         out += [
             f"results/{study}/quantile_errors.h5",
@@ -73,13 +275,18 @@ def final_outputs():
             fig=["overview", "quantile_errors"],
             ext=["png", "pdf"],
         )
-        if "fit" in APPROACHES:
+        if "fit" in RUN_APPROACHES:
             out.append(f"results/{study}/fit_summary.csv")
+        if study in SIZE_GROUPS:
+            out += [
+                f"results/{study}/amplification_vs_ntrain.csv",
+                f"results/{study}/figures/amplification_vs_ntrain.png",
+            ]
         if GENERATORS:
             out.append(f"results/{study}/saturation.csv")
             out += expand(
                 "results/{study}/figures/training_{approach}.png",
                 study=study,
-                approach=GENERATORS,
+                approach=TRAINED,
             )
     return out

@@ -1,6 +1,6 @@
 rule fit:
     input:
-        "results/{study}/samples/{i}.h5",
+        rules.sample.output,
     output:
         "results/{study}/fits/{i}.h5",
     log:
@@ -10,7 +10,8 @@ rule fit:
     conda:
         "../envs/cpu.yaml"
     params:
-        study_cfg=study_cfg,
+        truth=study_value("truth"),
+        quantiles=study_value("quantiles"),
     script:
         "../workflow_scripts/fit.py"
 

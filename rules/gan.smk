@@ -1,54 +1,55 @@
 # GAN trainings: one GAN per training sample, and one ensemble of `gan.ensemble_members` GANs
-# trained batched on the identical sample. Checkpoints live outside the declared outputs
-# (Snakemake deletes outputs before a job runs) so that a killed or preempted job resumes.
+# trained on the identical sample. `gan.pack` GANs (counting ensemble members) train as one batched
+# model in one job: a block of runs of one approach. The block file is temporary; each run's file
+# is cut out of it by a local job, so everything downstream reads per-run files as before.
+# Checkpoints live outside the declared outputs (Snakemake deletes outputs before a job runs) so
+# that a killed or preempted block resumes. Params hold what determines a training's result;
+# runtime knobs (`gan.threads`, `gan.checkpoint_every`) are read by the script from the config.
 
 
-rule train_gan:
+rule train_block:
     input:
-        "results/{study}/samples/{i}.h5",
+        block_samples,
     output:
-        "results/{study}/gan/{i}.h5",
+        temp("results/{study}/blocks/{approach}/{block}.h5"),
     log:
-        "logs/{study}/train_gan/{i}.log",
+        "logs/{study}/train_block/{approach}/{block}.log",
     benchmark:
-        "results/benchmarks/{study}/train_gan/{i}.tsv"
+        "results/benchmarks/{study}/train_block/{approach}/{block}.tsv"
+    wildcard_constraints:
+        approach=TRAINED_PATTERN,
     conda:
         "../envs/gpu.yaml"
     threads: config["gan"]["threads"]
     resources:
         gpu=1,
     params:
-        approach="gan",
-        study_cfg=study_cfg,
-        gan_cfg=config["gan"],
+        members=lambda w: APPROACHES[w.approach].members(config["gan"]),
+        truth=study_value("truth"),
+        quantiles=study_value("quantiles"),
+        architecture=config["gan"]["architecture"],
+        training=config["gan"]["training"],
+        n_generated=config["gan"]["n_generated"],
         seed=config["seed"],
-        checkpoint="checkpoints/{study}/gan/{i}.pt",
+        run_files=block_run_files,
+        checkpoint="checkpoints/{study}/blocks/{approach}/{block}.pt",
     script:
-        "../workflow_scripts/train_gan.py"
+        "../workflow_scripts/train_block.py"
 
 
-rule train_ensemble:
+rule unpack_run:
     input:
-        "results/{study}/samples/{i}.h5",
+        block_of_run,
     output:
-        "results/{study}/ensemble/{i}.h5",
+        "results/{study}/{approach}/{i}.h5",
     log:
-        "logs/{study}/train_ensemble/{i}.log",
-    benchmark:
-        "results/benchmarks/{study}/train_ensemble/{i}.tsv"
+        "logs/{study}/unpack_run/{approach}/{i}.log",
+    wildcard_constraints:
+        approach=TRAINED_PATTERN,
     conda:
-        "../envs/gpu.yaml"
-    threads: config["gan"]["threads"]
-    resources:
-        gpu=1,
-    params:
-        approach="ensemble",
-        study_cfg=study_cfg,
-        gan_cfg=config["gan"],
-        seed=config["seed"],
-        checkpoint="checkpoints/{study}/ensemble/{i}.pt",
+        "../envs/cpu.yaml"
     script:
-        "../workflow_scripts/train_gan.py"
+        "../workflow_scripts/unpack_run.py"
 
 
 rule saturation:
@@ -66,7 +67,7 @@ rule saturation:
     conda:
         "../envs/cpu.yaml"
     params:
-        n_train=lambda w: config["studies"][w.study]["n_train"],
+        n_train=study_value("n_train"),
         fraction=config["gan"]["saturation_fraction"],
     script:
         "../workflow_scripts/saturation.py"

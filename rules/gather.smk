@@ -20,12 +20,33 @@ rule gather:
     conda:
         "../envs/cpu.yaml"
     params:
-        approaches=APPROACHES,
-        study_cfg=study_cfg,
-        stats_cfg=config["statistics"],
+        approaches=RUN_APPROACHES,
+        truth=study_value("truth"),
+        n_train=study_value("n_train"),
+        quantiles=study_value("quantiles"),
+        reference_sizes=study_value("reference_sizes"),
+        statistics=config["statistics"],
         seed=config["seed"],
     script:
         "../workflow_scripts/gather.py"
+
+
+rule amplification_vs_ntrain:
+    input:
+        size_study_tables,
+    output:
+        report(
+            "results/{study}/amplification_vs_ntrain.csv",
+            caption="../report/amplification_vs_ntrain.rst",
+            category="Tables",
+            subcategory="{study}",
+        ),
+    log:
+        "logs/{study}/amplification_vs_ntrain.log",
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/amplification_vs_ntrain.py"
 
 
 rule export_config:

@@ -14,14 +14,15 @@ rule plot_overview:
     conda:
         "../envs/cpu.yaml"
     params:
-        study_cfg=study_cfg,
+        truth=study_value("truth"),
+        generators=[a for a in TRAINED],
     script:
         "../workflow_scripts/plot_overview.py"
 
 
 rule plot_quantile_errors:
     input:
-        "results/{study}/quantile_errors.h5",
+        rules.gather.output.h5,
     output:
         png=report(
             "results/{study}/figures/quantile_errors.png",
@@ -35,7 +36,9 @@ rule plot_quantile_errors:
     conda:
         "../envs/cpu.yaml"
     params:
-        study_cfg=study_cfg,
+        truth=study_value("truth"),
+        n_train=study_value("n_train"),
+        quantiles=study_value("quantiles"),
     script:
         "../workflow_scripts/plot_quantile_errors.py"
 
@@ -53,10 +56,31 @@ rule plot_training:
     log:
         "logs/{study}/plot_training_{approach}.log",
     wildcard_constraints:
-        approach="gan|ensemble",
+        approach=TRAINED_PATTERN,
     conda:
         "../envs/cpu.yaml"
     params:
-        title=lambda w: f"{w.study}: {w.approach} training, all runs",
+        title=lambda w: f"{w.study}: {APPROACHES[w.approach].label} training, all runs",
     script:
         "../workflow_scripts/plot_training.py"
+
+
+rule plot_amplification_vs_ntrain:
+    input:
+        rules.amplification_vs_ntrain.output[0],
+    output:
+        report(
+            "results/{study}/figures/amplification_vs_ntrain.png",
+            caption="../report/amplification_vs_ntrain_figure.rst",
+            category="Figures",
+            subcategory="{study}",
+        ),
+    log:
+        "logs/{study}/plot_amplification_vs_ntrain.log",
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        truth=study_value("truth"),
+        quantiles=study_value("quantiles"),
+    script:
+        "../workflow_scripts/plot_amplification_vs_ntrain.py"

@@ -6,7 +6,9 @@ rule sample:
     conda:
         "../envs/cpu.yaml"
     params:
-        study_cfg=study_cfg,
+        truth=study_value("truth"),
+        n_train=study_value("n_train"),
+        quantiles=study_value("quantiles"),
         seed=config["seed"],
     script:
         "../workflow_scripts/sample.py"

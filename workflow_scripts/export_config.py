@@ -1,6 +1,8 @@
 """rule export_config: the validated configuration and run metadata, for the report."""
 
-from ganplify.jobs import export_config, setup_logging
+from ganplify.core.runtime import job
+from ganplify.jobs.gather import export_config
 
-setup_logging(snakemake.log[0])  # noqa: F821 - injected by Snakemake
-export_config(snakemake.config, snakemake.output[0])  # noqa: F821
+sm = snakemake  # noqa: F821 - injected by Snakemake
+with job(sm.log[0]):
+    export_config(sm.config, sm.output[0])

@@ -1,6 +1,8 @@
-"""rule fit: 5-parameter unbinned ML fit of training sample {i} of {study}."""
+"""rule fit: low-parameter unbinned ML fit of training sample {i} of {study}."""
 
-from ganplify.jobs import fit_sample, setup_logging
+from ganplify.core.runtime import job
+from ganplify.jobs.fit import fit_sample
 
-setup_logging(snakemake.log[0])  # noqa: F821 - injected by Snakemake
-fit_sample(snakemake.input[0], snakemake.output[0], study_cfg=snakemake.params.study_cfg)  # noqa: F821
+sm = snakemake  # noqa: F821 - injected by Snakemake
+with job(sm.log[0]):
+    fit_sample(sm.input[0], sm.output[0], truth=sm.params.truth, quantiles=sm.params.quantiles)

@@ -1,6 +1,8 @@
 """rule fit_summary: convergence and parameter pulls of a study's fits."""
 
-from ganplify.jobs import setup_logging, summarize_fits
+from ganplify.core.runtime import job
+from ganplify.jobs.fit import summarize_fits
 
-setup_logging(snakemake.log[0])  # noqa: F821 - injected by Snakemake
-summarize_fits(list(snakemake.input), snakemake.output[0])  # noqa: F821
+sm = snakemake  # noqa: F821 - injected by Snakemake
+with job(sm.log[0]):
+    summarize_fits(list(sm.input), sm.output[0])

@@ -1,12 +1,16 @@
 """rule sample: draw training sample {i} of {study}."""
 
-from ganplify.jobs import make_sample, setup_logging
+from ganplify.core.runtime import job
+from ganplify.jobs.sample import make_sample
 
-setup_logging(snakemake.log[0])  # noqa: F821 - injected by Snakemake
-make_sample(
-    snakemake.output[0],  # noqa: F821
-    study=snakemake.wildcards.study,  # noqa: F821
-    study_cfg=snakemake.params.study_cfg,  # noqa: F821
-    seed=snakemake.params.seed,  # noqa: F821
-    index=int(snakemake.wildcards.i),  # noqa: F821
-)
+sm = snakemake  # noqa: F821 - injected by Snakemake
+with job(sm.log[0]):
+    make_sample(
+        sm.output[0],
+        study=sm.wildcards.study,
+        index=int(sm.wildcards.i),
+        truth=sm.params.truth,
+        n_train=sm.params.n_train,
+        quantiles=sm.params.quantiles,
+        seed=sm.params.seed,
+    )

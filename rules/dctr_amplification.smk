@@ -1,0 +1,29 @@
+# DCTR meets amplification: each run's generated events (GAN, ensemble) reweighted towards the
+# run's own training sample by a cross-fitted classifier; scored like any generator.
+
+
+rule reweight_run:
+    input:
+        sample="results/{study}/samples/{i}.h5",
+        generator=reweighted_generator_file,
+    output:
+        "results/{study}/{approach}/{i}.h5",
+    log:
+        "logs/{study}/reweight_run/{approach}/{i}.log",
+    benchmark:
+        "results/benchmarks/{study}/reweight_run/{approach}/{i}.tsv"
+    wildcard_constraints:
+        approach=REWEIGHTED_PATTERN,
+    conda:
+        "../envs/gpu.yaml"
+    params:
+        truth=study_value("truth"),
+        quantiles=study_value("quantiles"),
+        classifier=config["dctr"]["amplification"]["classifier"],
+        folds=config["dctr"]["amplification"]["folds"],
+        max_train_generated=config["dctr"]["amplification"]["max_train_generated"],
+        calibration=config["dctr"]["calibration"],
+        weights=config["dctr"]["weights"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/reweight_run.py"

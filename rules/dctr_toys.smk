@@ -1,0 +1,147 @@
+# The DCTR paper's toys (arXiv:2009.03796, Sec. III.1): per toy a truth sample, a GAN trained on
+# it, the cross-fitted DCTR classifier and its weights, and a closure classifier; then the summary
+# table and Fig. 1. Trainings ask for a GPU on a cluster and run on the CPU locally.
+
+
+rule toy_truth:
+    output:
+        "results/dctr_toys/{toy}/truth.h5",
+    log:
+        "logs/dctr_toys/{toy}/truth.log",
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        n_train=config["dctr"]["toys"]["n_train"],
+        n_truth=config["dctr"]["toys"]["n_truth"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/toy_truth.py"
+
+
+rule train_toy_gan:
+    input:
+        rules.toy_truth.output,
+    output:
+        "results/dctr_toys/{toy}/gan.h5",
+    log:
+        "logs/dctr_toys/{toy}/gan.log",
+    benchmark:
+        "results/benchmarks/dctr_toys/{toy}/gan.tsv"
+    conda:
+        "../envs/gpu.yaml"
+    threads: config["dctr"]["threads"]
+    params:
+        gan=toy_gan_settings,
+        n_generated=config["dctr"]["toys"]["n_generated"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/train_toy_gan.py"
+
+
+rule toy_dctr:
+    input:
+        truth=rules.toy_truth.output[0],
+        gan=rules.train_toy_gan.output[0],
+    output:
+        "results/dctr_toys/{toy}/weights.h5",
+    log:
+        "logs/dctr_toys/{toy}/dctr.log",
+    benchmark:
+        "results/benchmarks/dctr_toys/{toy}/dctr.tsv"
+    conda:
+        "../envs/gpu.yaml"
+    threads: config["dctr"]["threads"]
+    params:
+        classifier=toy_classifier_settings,
+        folds=config["dctr"]["folds"],
+        calibration=config["dctr"]["calibration"],
+        weights=config["dctr"]["weights"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/toy_dctr.py"
+
+
+rule toy_closure:
+    input:
+        truth=rules.toy_truth.output[0],
+        gan=rules.train_toy_gan.output[0],
+        weights=rules.toy_dctr.output[0],
+    output:
+        "results/dctr_toys/{toy}/closure.h5",
+    log:
+        "logs/dctr_toys/{toy}/closure.log",
+    benchmark:
+        "results/benchmarks/dctr_toys/{toy}/closure.tsv"
+    conda:
+        "../envs/gpu.yaml"
+    threads: config["dctr"]["threads"]
+    params:
+        classifier=toy_classifier_settings,
+        folds=config["dctr"]["folds"],
+        calibration=config["dctr"]["calibration"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/toy_closure.py"
+
+
+rule toy_summary:
+    input:
+        unpack(toy_files),
+    output:
+        report(
+            "results/dctr_toys/summary.csv",
+            caption="../report/dctr_toys_summary.rst",
+            category="DCTR toys",
+        ),
+    log:
+        "logs/dctr_toys/summary.log",
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        toys=TOYS,
+        bins=config["dctr"]["toys"]["bins"],
+        bootstrap_replicas=config["dctr"]["bootstrap_replicas"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/toy_summary.py"
+
+
+rule plot_toys:
+    input:
+        unpack(toy_files),
+    output:
+        report(
+            "results/dctr_toys/figures/fig1.png",
+            caption="../report/dctr_toys_fig1.rst",
+            category="DCTR toys",
+        ),
+    log:
+        "logs/dctr_toys/plot_fig1.log",
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        toys=TOYS,
+    script:
+        "../workflow_scripts/plot_toys.py"
+
+
+rule plot_toy_marginals:
+    input:
+        truth=rules.toy_truth.output[0],
+        gan=rules.train_toy_gan.output[0],
+        weights=rules.toy_dctr.output[0],
+        summary=rules.toy_summary.output[0],
+    output:
+        report(
+            "results/dctr_toys/figures/marginals_{toy}.png",
+            caption="../report/dctr_toys_marginals.rst",
+            category="DCTR toys",
+        ),
+    log:
+        "logs/dctr_toys/plot_marginals_{toy}.log",
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        bins=config["dctr"]["toys"]["bins"],
+    script:
+        "../workflow_scripts/plot_toy_marginals.py"

@@ -1,0 +1,18 @@
+"""rule hl_dctr: the cross-fitted high-level classifier and the generated showers' weights."""
+
+from ganplify.core.runtime import job
+from ganplify.jobs.calorimeter import hl_dctr
+
+sm = snakemake  # noqa: F821 - injected by Snakemake
+with job(sm.log[0]):
+    hl_dctr(
+        sm.input.truth,
+        sm.input.generated,
+        sm.output[0],
+        classifier=sm.params.classifier,
+        folds=sm.params.folds,
+        calibration=sm.params.calibration,
+        weights=sm.params.weights,
+        seed=sm.params.seed,
+        threads=sm.threads,
+    )

@@ -1,0 +1,24 @@
+"""rule ll_dctr: the cross-fitted low-level 3D CNN on the showers, streamed from the files.
+
+DataLoader workers are a runtime knob read from the config (the batches do not depend on them).
+"""
+
+from ganplify.core.runtime import job
+from ganplify.jobs.calorimeter import Segment, ll_dctr
+
+sm = snakemake  # noqa: F821 - injected by Snakemake
+with job(sm.log[0]):
+    ll_dctr(
+        sm.output[0],
+        truth_segments=[Segment(**s) for s in sm.params.truth_segments],
+        gen_segments=[Segment(**s) for s in sm.params.gen_segments],
+        network=sm.params.network,
+        folds=sm.params.folds,
+        calibration=sm.params.calibration,
+        weights=sm.params.weights,
+        validation_fraction=sm.params.validation_fraction,
+        detector=sm.params.detector,
+        seed=sm.params.seed,
+        threads=sm.threads,
+        workers=sm.config["calorimeter"]["ll"]["workers"],
+    )

@@ -1,0 +1,16 @@
+"""rule plot_calorimeter: Figs. 2-8 of the DCTR paper for the calorimeter study."""
+
+from ganplify.core.runtime import job
+from ganplify.jobs.calorimeter import calo_figures
+
+sm = snakemake  # noqa: F821 - injected by Snakemake
+with job(sm.log[0]):
+    calo_figures(
+        sm.input.truth,
+        sm.input.generated,
+        {name: sm.input[f"weights_{name}"] for name in sm.params.classifiers},
+        sm.input.summary,
+        n_edges=sm.params.n_edges,
+        outputs=dict(sm.output.items()),
+        gen_label=f"Generator ({sm.params.generator_kind})",
+    )
