@@ -34,11 +34,26 @@ def run(cmd, check=True, env=None, **kw):
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory):
-    """The reduced study (with a tiny GAN) run once through Snakemake in a temporary directory."""
+def _demo_runs(tmp_path_factory):
+    """The reduced study (with a tiny GAN) run once through Snakemake, and an untouched copy."""
     work = tmp_path_factory.mktemp("demo")
     run(snakemake_cmd("--cores", "2", "--configfile", *DEMO_CONFIGS, workdir=work))
-    return work
+    pristine = tmp_path_factory.mktemp("demo_pristine") / "work"
+    # copy2 keeps modification times, which Snakemake's rerun decisions read
+    shutil.copytree(work, pristine, copy_function=shutil.copy2, symlinks=True)
+    return work, pristine
+
+
+@pytest.fixture(scope="session")
+def demo_run(_demo_runs):
+    """The finished reduced study; tests may rerun jobs in it."""
+    return _demo_runs[0]
+
+
+@pytest.fixture(scope="session")
+def demo_pristine(_demo_runs):
+    """A copy of the finished study that no test reruns anything in (for dry-run plans)."""
+    return _demo_runs[1]
 
 
 @pytest.fixture

@@ -19,9 +19,33 @@ pytestmark = pytest.mark.cluster
 
 CONFIGS = [*DEMO_CONFIGS, str(REPO / "tests/slurm.yaml")]
 SLURM_DIR = os.environ.get("GANPLIFY_SLURM_DIR", "/tmp/ganplify-slurm")
-#: Jobs that run on the cluster (the rest are localrules): per study, one per training sample.
-REMOTE_RULES = ("sample", "fit", "train_gan", "train_ensemble")
-N_REMOTE = 4 * (3 + 2)  # camelback_1d: 3 samples, ring_2d: 2
+#: Jobs that run on the cluster (the rest are localrules): per study, one per training sample,
+#: and per run the DCTR reweighting of its GAN and of its ensemble; per DCTR toy (tests/slurm.yaml
+#: runs one) its truth sample, GAN, classifier and closure.
+REMOTE_RULES = ("sample", "fit", "train_block", "reweight_run")
+TOY_RULES = ("toy_truth", "train_toy_gan", "toy_dctr", "toy_closure")
+#: per calorimeter sample (one chunk each) a simulation and its observables; two classifiers and
+#: their closure tests.
+CALO_RULES = ("simulate_showers", "shower_features", "hl_dctr", "ll_dctr", "calo_closure")
+#: tests/slurm.yaml packs 3 GANs per job: camelback_1d (3 runs) and ring_2d (2 runs) each train
+#: their GANs in one block and their ensembles of 3 in one block per run.
+N_BLOCKS = (1 + 3) + (1 + 2)
+N_REMOTE = 2 * (3 + 2) + N_BLOCKS + 2 * (3 + 2) + len(TOY_RULES) + 2 * 2 + 4
+#: GPU jobs: the GAN trainings and, per toy, the GAN, the classifier and the closure classifier.
+GPU_RULES = (
+    "train_block",
+    "train_toy_gan",
+    "toy_dctr",
+    "toy_closure",
+    "hl_dctr",
+    "ll_dctr",
+    "calo_closure",
+)
+
+
+def _rule_of(comment: str) -> str:
+    """The rule name in the plugin's job comment, ``rule_<name>[_wildcards_<values>]``."""
+    return comment.removeprefix("rule_").split("_wildcards_")[0]
 
 
 @pytest.fixture(scope="module")
@@ -98,24 +122,27 @@ def test_study_through_slurm_equals_local_run(slurm_env, profile, tmp_path):
     jobs = _sacct(slurm_env, since)
     assert len(jobs) == N_REMOTE, jobs
     assert all(j[2] == "COMPLETED" for j in jobs), jobs
-    comments = " ".join(j[4] for j in jobs)
-    for rule in REMOTE_RULES:
-        assert f"rule_{rule}" in comments, (rule, comments)
-    gpu_jobs = [j for j in jobs if "rule_train_" in j[4]]
-    assert len(gpu_jobs) == 10 and all("gres/gpu=1" in j[3] for j in gpu_jobs), gpu_jobs
-    cpu_jobs = [j for j in jobs if "rule_train_" not in j[4]]
+    rules = [_rule_of(j[4]) for j in jobs]
+    assert set(rules) == {*REMOTE_RULES, *TOY_RULES, *CALO_RULES}, rules
+    gpu_jobs = [j for j, r in zip(jobs, rules, strict=True) if r in GPU_RULES]
+    assert len(gpu_jobs) == N_BLOCKS + 3 + 4 and all("gres/gpu=1" in j[3] for j in gpu_jobs)
+    cpu_jobs = [j for j, r in zip(jobs, rules, strict=True) if r not in GPU_RULES]
     assert all("gres/gpu" not in j[3] for j in cpu_jobs)
     assert "array" in out.lower()  # trainings were submitted as job arrays
 
-    for study in ("camelback_1d", "ring_2d"):
-        for table in ("equivalent_events.csv", "saturation.csv", "marginal_errors.csv"):
-            a = pd.read_csv(local / "results" / study / table)
-            b = pd.read_csv(cluster / "results" / study / table)
-            pd.testing.assert_frame_equal(a, b, check_exact=True)
+    tables = [
+        f"{study}/{table}"
+        for study in ("camelback_1d", "ring_2d")
+        for table in ("equivalent_events.csv", "saturation.csv", "marginal_errors.csv")
+    ]
+    for table in (*tables, "dctr_toys/summary.csv", "calorimeter/dctr_summary.csv"):
+        a = pd.read_csv(local / "results" / table)
+        b = pd.read_csv(cluster / "results" / table)
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
 def test_failed_training_is_rerun_alone(slurm_env, profile, tmp_path):
-    """keep-going finishes the rest; the next invocation reruns the failed target and its
+    """keep-going finishes the rest; the next invocation reruns the failed block and its
     downstream only."""
     failing = "results/ring_2d/gan/1.h5"
     env = {**slurm_env, "GANPLIFY_FAIL_TARGETS": failing}
@@ -129,22 +156,25 @@ def test_failed_training_is_rerun_alone(slurm_env, profile, tmp_path):
     assert (tmp_path / "results/camelback_1d/figures/quantile_errors.png").exists()  # kept going
     assert (tmp_path / "results/ring_2d/ensemble/1.h5").exists()
     assert not (tmp_path / "results/ring_2d/equivalent_events.csv").exists()
-    assert "failing on purpose" in (tmp_path / "logs/ring_2d/train_gan/1.log").read_text()
+    assert "failing on purpose" in (tmp_path / "logs/ring_2d/train_block/gan/0.log").read_text()
 
     second = run(
         snakemake_cmd("--profile", str(profile), "--configfile", *CONFIGS, workdir=tmp_path),
         env=slurm_env,
     )
     executed = _executed(second.stdout + second.stderr)
-    # Exactly the failed training and what reads its output (the overview figure shows GAN 0
-    # of each study, so it is not among them).
+    # Exactly the failed block (ring_2d's GANs of runs 0 and 1), its runs' files and what reads
+    # them: the overview figure draws GAN 0 of each study, so it is among them.
     assert sorted(executed) == sorted(
         [
-            ("train_gan", "study=ring_2d, i=1"),
+            ("train_block", "study=ring_2d, approach=gan, block=0"),
+            ("unpack_run", "study=ring_2d, approach=gan, i=0"),
+            ("unpack_run", "study=ring_2d, approach=gan, i=1"),
             ("gather", "study=ring_2d"),
             ("saturation", "study=ring_2d"),
             ("plot_quantile_errors", "study=ring_2d"),
             ("plot_training", "study=ring_2d, approach=gan"),
+            ("plot_overview", "study=ring_2d"),
             ("all", ""),
         ]
     ), executed

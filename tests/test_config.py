@@ -1,29 +1,56 @@
 import copy
 
 import pytest
-import yaml
 from conftest import REPO
 
-from ganplify.config import ConfigError, study_n_samples, validate_config
+from ganplify.core.config import (
+    ConfigError,
+    expand_training_sizes,
+    load_config,
+    merge,
+    study_n_samples,
+    training_size_groups,
+    validate_config,
+)
+
+#: Every preset as the workflow merges it: config.yaml first, then each --configfile.
+PRESETS = {
+    "config.yaml": ["config.yaml"],
+    **{
+        f"config/{p.name}": ["config.yaml", f"config/{p.name}"]
+        for p in sorted((REPO / "config").glob("*.yaml"))
+    },
+    "tests/tiny.yaml": ["config.yaml", "config/demo.yaml", "tests/tiny.yaml"],
+    "tests/slurm.yaml": ["config.yaml", "config/demo.yaml", "tests/tiny.yaml", "tests/slurm.yaml"],
+}
 
 
 @pytest.fixture
 def config():
-    return yaml.safe_load((REPO / "config.yaml").read_text())
+    return load_config(REPO / "config.yaml")
 
 
-def test_shipped_configs_are_valid(config):
-    validate_config(config)
-    demo = yaml.safe_load((REPO / "config/demo.yaml").read_text())
-    merged = copy.deepcopy(config)
-    merged["n_samples"] = demo["n_samples"]
-    merged["statistics"].update(demo["statistics"])
-    validate_config(merged)
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_preset_is_valid(preset):
+    assert len(PRESETS) >= 5  # config.yaml, demo, paper-literal, and the tests' two
+    validate_config(load_config(*(REPO / p for p in PRESETS[preset])))
+
+
+def test_merge_is_snakemakes_configfile_merge():
+    from snakemake.utils import update_config
+
+    base = {"a": 1, "gan": {"training": {"lr": 1, "epochs": 3}, "n": [1, 2]}, "s": {"x": {}}}
+    over = {"gan": {"training": {"lr": 2}, "n": [5]}, "s": {"x": {"y": 1}}, "b": 2}
+    expected = copy.deepcopy(base)
+    update_config(expected, over)
+    assert merge(base, over) == expected
+    assert base["gan"]["training"]["lr"] == 1  # inputs untouched
 
 
 def test_full_config_is_the_papers_study(config):
     study = config["studies"]["camelback_1d"]
-    assert config["n_samples"] == 100 and study["n_train"] == 100
+    # The paper's study is the first training size; 300 and 1000 go beyond it (issue 15).
+    assert config["n_samples"] == 100 and study["n_train"] == [100, 300, 1000]
     assert study["quantiles"] == [10, 20, 50]
     assert study["reference_sizes"][0] == 100 and study["reference_sizes"][-1] == 1000
     assert study_n_samples(config, "camelback_1d") == 100
@@ -60,3 +87,45 @@ def test_all_problems_are_reported_at_once(config):
     with pytest.raises(ConfigError) as err:
         validate_config(config)
     assert "'n_samples'" in str(err.value) and "'seed'" in str(err.value)
+
+
+def test_training_size_lists_become_one_study_per_size(config):
+    config["studies_to_run"] = ["ring_2d", "camelback_1d"]
+    out = expand_training_sizes(config)
+    assert out["studies_to_run"] == [
+        "ring_2d",
+        "camelback_1d",
+        "camelback_1d_n300",
+        "camelback_1d_n1000",
+    ]
+    assert [out["studies"][s]["n_train"] for s in out["studies_to_run"][1:]] == [100, 300, 1000]
+    # Identical but for n_train; the input is left alone.
+    first, big = out["studies"]["camelback_1d"], out["studies"]["camelback_1d_n1000"]
+    assert {k: v for k, v in first.items() if k != "n_train"} == {
+        k: v for k, v in big.items() if k != "n_train"
+    }
+    assert config["studies"]["camelback_1d"]["n_train"] == [100, 300, 1000]
+    assert training_size_groups(config) == {
+        "camelback_1d": [
+            ("camelback_1d", 100),
+            ("camelback_1d_n300", 300),
+            ("camelback_1d_n1000", 1000),
+        ]
+    }
+    validate_config(out)
+
+
+@pytest.mark.parametrize(
+    "mutate, fragment",
+    [
+        (lambda c: c.update(approaches=["sample", "gan_dctr"]), "gan_dctr"),
+        (lambda c: c.update(approaches=["sample", "gan", "ensemble_dctr"]), "ensemble_dctr"),
+        (lambda c: c["studies"]["camelback_1d"].update(n_train=[100, 100]), "n_train"),
+        (lambda c: c["studies"]["camelback_1d"].update(n_train=[]), "n_train"),
+    ],
+)
+def test_reweighting_and_size_lists_are_checked(config, mutate, fragment):
+    mutate(config)
+    with pytest.raises(ConfigError) as err:
+        validate_config(config)
+    assert fragment in str(err.value)

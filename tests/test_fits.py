@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from ganplify import seeding
-from ganplify.fits import CAMELBACK_PARAMETERS, fit_camelback, fitted_cdf
-from ganplify.truth import CamelBack, mixture_pdf
+from ganplify.amplification.fits import CAMELBACK_PARAMETERS, fit_camelback, fitted_cdf
+from ganplify.core import seeding
+from ganplify.densities.truth import CamelBack, mixture_pdf
 
 
 def _draw_mixture(p, n, gen):

@@ -11,8 +11,10 @@ import pytest
 import torch
 from conftest import REPO
 
-from ganplify import seeding
-from ganplify.models import (
+from ganplify.core import seeding
+from ganplify.core.runtime import Preempted
+from ganplify.densities.truth import CamelBack
+from ganplify.gan.models import (
     Discriminator,
     GanArchitecture,
     Generator,
@@ -20,8 +22,7 @@ from ganplify.models import (
     dropout_mask,
     init_members,
 )
-from ganplify.training import GanTrainer, Preempted, TrainingConfig, train
-from ganplify.truth import CamelBack
+from ganplify.gan.training import GanTrainer, TrainingConfig, train
 
 TINY = GanArchitecture(
     latent_dim=8,
@@ -161,48 +162,47 @@ def test_bad_data_shape_is_rejected():
 
 JOB = """
 import sys
-from ganplify.jobs import setup_logging, train_generator
-setup_logging(sys.argv[3] + ".log")
-gan_cfg = {
-    "architecture": {"latent_dim": 8, "g_hidden": 16, "g_layers": 2, "d_hidden": 16,
-                     "d_layers": 2, "embedding": [16, 16, 4], "dropout": 0.5,
-                     "leaky_slope": 0.01},
-    "training": {"epochs": int(sys.argv[4]), "batch_size": 10, "lr": 1e-3, "betas": [0.5, 0.9],
-                 "lr_decay": 0.9, "lr_decay_every": 10, "data_noise": 0.1, "gamma": 0.01},
-    "ensemble_members": 3, "checkpoint_every": 2, "threads": 1,
-    "n_generated": [100, 1000], "saturation_fraction": 0.1,
-}
-study_cfg = {"truth": {"kind": "camelback"}, "n_train": 20, "quantiles": [10, 20],
-             "reference_sizes": [100]}
-try:
-    train_generator(sys.argv[1], sys.argv[2], approach="ensemble", study_cfg=study_cfg,
-                    gan_cfg=gan_cfg, seed=5, checkpoint=sys.argv[3], threads=1)
-except Exception as e:
-    from ganplify.training import Preempted
-    if isinstance(e, Preempted):
-        sys.exit(75)
-    raise
+from ganplify.core.runtime import job
+from ganplify.jobs.gan import train_block
+with job(sys.argv[4] + ".log"):
+    train_block(
+        sys.argv[1].split(","), sys.argv[2], approach="ensemble", members=3,
+        truth={"kind": "camelback"}, quantiles=[10, 20],
+        architecture={"latent_dim": 8, "g_hidden": 16, "g_layers": 2, "d_hidden": 16,
+                      "d_layers": 2, "embedding": [16, 16, 4], "dropout": 0.5,
+                      "leaky_slope": 0.01},
+        training={"epochs": int(sys.argv[3]), "batch_size": 10, "lr": 1e-3,
+                  "betas": [0.5, 0.9], "lr_decay": 0.9, "lr_decay_every": 10,
+                  "data_noise": 0.1, "gamma": float(sys.argv[5])},
+        n_generated=[100, 1000], seed=5, checkpoint=sys.argv[4], checkpoint_every=2, threads=1,
+    )
 """
 
 
 @pytest.fixture
 def job(tmp_path):
-    from ganplify.jobs import make_sample
+    """Start a block job training the ensembles of runs 0 and 1 (3 members each) in a process."""
+    from ganplify.jobs.sample import make_sample
 
-    sample = tmp_path / "sample.h5"
-    make_sample(
-        sample,
-        study="camelback_1d",
-        seed=5,
-        index=0,
-        study_cfg={"truth": {"kind": "camelback"}, "n_train": 20, "quantiles": [10, 20]},
-    )
+    samples = []
+    for i in (0, 1):
+        samples.append(tmp_path / f"sample{i}.h5")
+        make_sample(
+            samples[-1],
+            study="camelback_1d",
+            seed=5,
+            index=i,
+            truth={"kind": "camelback"},
+            n_train=20,
+            quantiles=[10, 20],
+        )
     script = tmp_path / "job.py"
     script.write_text(JOB)
 
-    def start(out, ckpt, epochs):
+    def start(out, ckpt, epochs, gamma=0.01):
+        paths = ",".join(map(str, samples))
         return subprocess.Popen(
-            [sys.executable, str(script), str(sample), str(out), str(ckpt), str(epochs)],
+            [sys.executable, str(script), paths, str(out), str(epochs), str(ckpt), str(gamma)],
             stderr=subprocess.PIPE,
             text=True,
         )
@@ -251,7 +251,19 @@ def test_killed_training_resumes_to_the_uninterrupted_result(tmp_path, job, sig)
     assert a.keys() == b.keys()
     for name in a:
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
-    assert a["quantiles/K10"].shape == (2, 10) and a["generated"].shape == (1000, 1)
+    assert a["runs/1/quantiles/K10"].shape == (2, 10) and a["runs/0/generated"].shape == (1000, 1)
+
+
+def test_a_changed_hyperparameter_never_resumes_a_stale_block_checkpoint(tmp_path, job):
+    out, ckpt = tmp_path / "run.h5", tmp_path / "run.pt"
+    proc = job(out, ckpt, 60)
+    _wait_for(ckpt, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=120)
+    rerun = job(out, ckpt, 8, gamma=0.5)  # another penalty: another training
+    assert rerun.wait(timeout=300) == 0, rerun.stderr.read()
+    log = (tmp_path / "run.pt.log").read_text()
+    assert "ignoring stale checkpoint" in log and "resumed from" not in log
 
 
 def test_repo_importable_in_subprocess():

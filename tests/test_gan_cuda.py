@@ -8,8 +8,9 @@ import pytest
 import torch
 from test_gan import TINY, _data, _seeds
 
-from ganplify.models import GanArchitecture
-from ganplify.training import GanTrainer, Preempted, TrainingConfig, train
+from ganplify.core.runtime import Preempted
+from ganplify.gan.models import GanArchitecture
+from ganplify.gan.training import GanTrainer, TrainingConfig, train
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

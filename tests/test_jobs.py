@@ -7,9 +7,9 @@ import sys
 def test_uncaught_exception_is_written_to_the_job_log(tmp_path):
     log = tmp_path / "logs" / "job.log"
     code = (
-        "from ganplify.jobs import setup_logging\n"
-        f"setup_logging({str(log)!r})\n"
-        "raise RuntimeError('the reason this job failed')\n"
+        "from ganplify.core.runtime import job\n"
+        f"with job({str(log)!r}):\n"
+        "    raise RuntimeError('the reason this job failed')\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode != 0

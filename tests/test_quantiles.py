@@ -1,11 +1,17 @@
 import numpy as np
 import pytest
 
-from ganplify import seeding
-from ganplify.equivalence import expected_mse_sample
-from ganplify.quantiles import cell_fractions, cell_probabilities, edges_from_cdf, quantile_mse
-from ganplify.studies import quantile_edges
-from ganplify.truth import CamelBack, normal_cdf
+from ganplify.amplification.cells import quantile_edges
+from ganplify.amplification.equivalence import expected_mse_sample
+from ganplify.amplification.quantiles import (
+    cell_fractions,
+    cell_probabilities,
+    edges_from_cdf,
+    grid_cell_fractions,
+    quantile_mse,
+)
+from ganplify.core import seeding
+from ganplify.densities.truth import CamelBack, normal_cdf
 
 
 def test_camelback_k10_edges_match_the_paper():
@@ -38,6 +44,19 @@ def test_cell_fractions_counts_and_edge_convention():
     np.testing.assert_allclose(cell_fractions(x[:, None], edges), np.array([1, 2, 2, 3]) / 8)
     with pytest.raises(ValueError, match="empty"):
         cell_fractions(np.array([]), edges)
+
+
+def test_weighted_fractions_by_hand():
+    edges = np.array([0.0])
+    x = np.array([-1.0, -0.5, 0.5, 2.0])
+    w = np.array([1.0, 3.0, 0.5, 0.5])
+    # Σw below 0: 4 of 5; unit weights give the plain fractions
+    np.testing.assert_allclose(cell_fractions(x, edges, w), [0.8, 0.2])
+    np.testing.assert_allclose(cell_fractions(x, edges, np.ones(4)), cell_fractions(x, edges))
+    # a product grid: cells in C order of (coordinate 0, coordinate 1)
+    coords = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, 1.0], [1.0, 1.0]])
+    got = grid_cell_fractions(coords, [edges, edges], np.array([2.0, 1.0, 0.5, 0.5]))
+    np.testing.assert_allclose(got, [0.5, 0.25, 0.0, 0.25])
 
 
 def test_quantile_mse_definition():

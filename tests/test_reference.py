@@ -2,7 +2,7 @@
 
 import torch
 
-from ganplify.models import (
+from ganplify.gan.models import (
     Discriminator,
     GanArchitecture,
     Generator,
@@ -10,7 +10,7 @@ from ganplify.models import (
     dropout_mask,
     init_members,
 )
-from ganplify.reference import PlainDiscriminator, PlainGenerator, load_member
+from ganplify.gan.reference import PlainDiscriminator, PlainGenerator, load_member
 
 ARCH = GanArchitecture(
     dim=2, latent_dim=12, g_hidden=16, g_layers=3, d_hidden=16, d_layers=3, embedding=(16, 16, 4)

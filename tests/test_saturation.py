@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from ganplify import seeding
-from ganplify.equivalence import expected_mse_generated
-from ganplify.saturation import fit_bias_and_noise, saturation_point
+from ganplify.amplification.equivalence import expected_mse_generated
+from ganplify.amplification.saturation import fit_bias_and_noise, saturation_point
+from ganplify.core import seeding
 
 
 def test_exact_curve_is_recovered():

@@ -2,8 +2,9 @@ import h5py
 import numpy as np
 import pytest
 
-from ganplify import seeding
-from ganplify.io import read_attrs, read_dataset, read_fractions, write_h5
+from ganplify.core import seeding
+from ganplify.core.io import read_attrs, read_dataset, write_h5
+from ganplify.jobs.common import read_fractions
 
 
 def test_streams_are_reproducible_and_distinct():

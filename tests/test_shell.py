@@ -5,10 +5,7 @@ import pytest
 from scipy import stats
 from scipy.integrate import quad
 
-from ganplify import seeding
-from ganplify.equivalence import expected_mse_sample
-from ganplify.quantiles import from_hyperspherical, quantile_mse, to_hyperspherical
-from ganplify.studies import (
+from ganplify.amplification.cells import (
     all_fractions,
     all_marginal_fractions,
     coordinate_edges,
@@ -16,7 +13,10 @@ from ganplify.studies import (
     fitted_probabilities,
     n_cells,
 )
-from ganplify.truth import (
+from ganplify.amplification.equivalence import expected_mse_sample
+from ganplify.amplification.quantiles import from_hyperspherical, quantile_mse, to_hyperspherical
+from ganplify.core import seeding
+from ganplify.densities.truth import (
     CamelBack,
     Shell,
     folded_normal_cdf,

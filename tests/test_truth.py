@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from ganplify import seeding
-from ganplify.truth import CamelBack, mixture_cdf, mixture_pdf
+from ganplify.core import seeding
+from ganplify.densities.truth import CamelBack, mixture_cdf, mixture_pdf
 
 
 def test_pdf_is_normalised_and_cdf_is_its_integral():

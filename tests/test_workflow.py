@@ -7,9 +7,17 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from conftest import DEMO_CONFIGS, REPO, run, snakemake_cmd
 
-from ganplify.gather import EQUIVALENCE_COLUMNS
+from ganplify.amplification.tables import EQUIVALENCE_COLUMNS
+from ganplify.calo.features import OBSERVABLES
+from ganplify.core import seeding
+from ganplify.core.config import load_config
+from ganplify.core.io import read_attrs
+from ganplify.jobs.calorimeter import CLASSIFIER_COLUMNS
+from ganplify.jobs.calorimeter import SUMMARY_COLUMNS as CALO_COLUMNS
+from ganplify.jobs.dctr_toys import SUMMARY_COLUMNS
 
 pytestmark = pytest.mark.workflow
 
@@ -23,6 +31,26 @@ REPORT_FILES_PER_STUDY = (
     "saturation.csv",
     "marginal_errors.csv",
     "fit_summary.csv",
+)
+#: The approaches of the demo's GANplifying studies, in the registry's order.
+APPROACHES = ["sample", "fit", "gan", "ensemble", "gan_dctr", "ensemble_dctr"]
+#: The demo's camel back at its two training sizes, and the ring.
+DEMO_STUDIES = ("camelback_1d", "camelback_1d_n50", "ring_2d")
+#: What the report holds for a study of several training sizes (once, under the first size).
+REPORT_FILES_SIZES = ("amplification_vs_ntrain.csv", "amplification_vs_ntrain.png")
+#: What the report holds for the calorimeter study.
+REPORT_FILES_CALO = (
+    "dctr_summary.csv",
+    "classifier_summary.csv",
+    *(f"fig{n}.png" for n in range(2, 9)),
+)
+#: What the report holds for the DCTR toys.
+REPORT_FILES_TOYS = (
+    "summary.csv",
+    "fig1.png",
+    "marginals_bimodal_1d.png",
+    "marginals_circle_8.png",
+    "marginals_grid_5x5.png",
 )
 
 
@@ -46,13 +74,21 @@ def jobs_per_study(stdout: str) -> dict[tuple[str, str], int]:
 def test_full_config_plans_the_papers_study(tmp_path):
     out = run(snakemake_cmd("-n", workdir=tmp_path)).stdout
     per_study = jobs_per_study(out)
-    for study in ("camelback_1d", "ring_2d", "shell_5d"):
-        for rule in ("sample", "fit", "train_gan", "train_ensemble"):
+    # camel back at N_train = 100 (the paper's study), 300 and 1000, each a study of its own
+    studies = ("camelback_1d", "camelback_1d_n300", "camelback_1d_n1000", "ring_2d", "shell_5d")
+    for study in studies:
+        for rule in ("sample", "fit"):
             assert per_study[(rule, study)] == 100, (rule, study)
+        # pack 110: the 100 GANs in one block, the 100 ensembles of 10 in blocks of 11
+        assert per_study[("train_block", study)] == 1 + 10
+        assert per_study[("unpack_run", study)] == 200
+        # every run's GAN and ensemble reweighted towards its training sample
+        assert per_study[("reweight_run", study)] == 200
         for rule in ("gather", "saturation", "plot_overview", "plot_quantile_errors"):
             assert per_study[(rule, study)] == 1, (rule, study)
     counts = job_counts(out)
-    assert counts["sample"] == 300 and counts["train_ensemble"] == 300
+    assert counts["sample"] == 500 and counts["train_block"] == 55
+    assert counts["amplification_vs_ntrain"] == counts["plot_amplification_vs_ntrain"] == 1
 
 
 def test_approaches_select_what_is_computed(tmp_path):
@@ -66,8 +102,10 @@ def test_approaches_select_what_is_computed(tmp_path):
         )
     ).stdout
     counts = job_counts(out)
-    assert counts["sample"] == 100 and counts["fit"] == 100
-    assert "train_gan" not in counts and "saturation" not in counts
+    # camel back at its three training sizes (100, 300, 1000), 100 runs each
+    assert counts["sample"] == 300 and counts["fit"] == 300
+    assert "reweight_run" not in counts
+    assert "train_block" not in counts and "saturation" not in counts
 
 
 @pytest.mark.parametrize(
@@ -101,7 +139,7 @@ def test_lint_is_clean():
 def test_reduced_study_outputs(demo_run):
     table = pd.read_csv(demo_run / "results/camelback_1d/equivalent_events.csv")
     assert list(table.columns) == EQUIVALENCE_COLUMNS
-    assert list(table.approach.unique()) == ["sample", "fit", "gan", "ensemble"]
+    assert list(table.approach.unique()) == APPROACHES
     assert sorted(table.K.unique()) == [10, 20, 50]
     assert (table.n_runs == 10).all()
     sample = table[table.approach == "sample"]
@@ -128,11 +166,14 @@ def test_reduced_study_outputs(demo_run):
         assert f["generated"].shape == (5000, 1) and f["history"].shape == (6, 2, 3)
         assert f.attrs["members"] == 3 and f["quantiles/K20"].shape == (3, 20)
     saturation = pd.read_csv(demo_run / "results/camelback_1d/saturation.csv")
-    assert set(saturation.approach) == {"gan", "ensemble"} and len(saturation) == 6
+    assert set(saturation.approach) == set(APPROACHES[2:]) and len(saturation) == 12
     assert (saturation.n_runs == 10).all()
     for approach in ("gan", "ensemble"):
         assert (demo_run / f"results/camelback_1d/figures/training_{approach}.png").exists()
     assert not list((demo_run / "checkpoints").rglob("*.pt"))  # removed after success
+    assert not list((demo_run / "results/camelback_1d/blocks").rglob("*.h5"))  # temporary
+    with h5py.File(demo_run / "results/camelback_1d/gan/7.h5") as f:
+        assert f.attrs["block_runs"] == "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"  # one block of 10
 
     for name in ("overview", "quantile_errors"):
         for ext in ("png", "pdf"):
@@ -153,7 +194,7 @@ def test_rerunning_a_job_reproduces_it(demo_run):
     with h5py.File(target) as f:
         np.testing.assert_array_equal(f["x"][()], x_before)
         assert f.attrs["seed"] == attrs["seed"] and f.attrs["n"] == 100
-        assert "camelback" in f.attrs["config"]
+        assert "camelback" in f.attrs["truth"]
     with h5py.File(fit) as f:
         np.testing.assert_array_equal(f["values"][()], v_before)
 
@@ -170,7 +211,13 @@ def test_report_contains_figures_and_tables(demo_run):
         )
     )
     html = report.read_text(errors="replace")
-    for name in (*REPORT_FILES_PER_STUDY, "config.yaml"):
+    for name in (
+        *REPORT_FILES_PER_STUDY,
+        *REPORT_FILES_SIZES,
+        *REPORT_FILES_TOYS,
+        *REPORT_FILES_CALO,
+        "config.yaml",
+    ):
         assert name in html, name
 
 
@@ -185,20 +232,25 @@ def test_zipped_report_lists_every_figure(demo_run):
     # The zip stores each file under a hashed folder (report/data/raw/<hash>/<name>), so a study's
     # figure is recognised by its name occurring once per study.
     counts = Counter(n.rsplit("/", 1)[-1] for n in names)
-    studies = ("camelback_1d", "ring_2d")
+    studies = DEMO_STUDIES
     for name in REPORT_FILES_PER_STUDY:
         assert counts[name] == len(studies), (name, counts)
     assert counts["config.yaml"] == 1
+    for name in (*REPORT_FILES_SIZES, *REPORT_FILES_TOYS, *REPORT_FILES_CALO):
+        assert counts[name] == 1, (name, counts)
     assert all(study in html for study in studies)
 
 
 def test_rerunning_a_gan_job_reproduces_it(demo_run):
+    """A forced rerun of one run's file retrains its block (temporary, so gone) and nothing else."""
     out = demo_run / "results/camelback_1d/gan/2.h5"
     with h5py.File(out) as f:
         before = f["generated"][()]
-    _rerun_alone(demo_run, out)
+    executed = _rerun_alone(demo_run, out, steps=2)
+    assert sorted(executed) == ["train_block", "unpack_run"]
     with h5py.File(out) as f:
         np.testing.assert_array_equal(f["generated"][()], before)
+    assert not list((demo_run / "results/camelback_1d/blocks").rglob("*.h5"))
 
 
 def test_ring_study_outputs(demo_run):
@@ -207,7 +259,7 @@ def test_ring_study_outputs(demo_run):
     assert list(table.columns) == EQUIVALENCE_COLUMNS
     assert sorted(table.K.unique()) == [9, 25, 100]
     assert (table.n_runs == 6).all()
-    assert list(table.approach.unique()) == ["sample", "fit", "gan", "ensemble"]
+    assert list(table.approach.unique()) == APPROACHES
     sample = table[table.approach == "sample"]
     assert sample.n_equiv.between(40, 250).all()
     marginal = pd.read_csv(demo_run / "results/ring_2d/marginal_errors.csv")
@@ -223,8 +275,57 @@ def test_ring_study_outputs(demo_run):
     assert not (demo_run / "results/shell_5d").exists()  # not in the demo's studies_to_run
 
 
-def _rerun_alone(workdir, path):
-    """Rerun exactly the job that makes ``path`` (--force: nothing up- or downstream)."""
+def test_reweighted_generators_and_training_sizes(demo_run):
+    """GAN + DCTR and ensemble + DCTR: the generators' own events, weighted towards each run's
+    training sample; the camel back at N_train = 100 and 50, and amplification against size."""
+    base = demo_run / "results/camelback_1d"
+    for approach, source in (("gan_dctr", "gan"), ("ensemble_dctr", "ensemble")):
+        with h5py.File(base / f"{approach}/4.h5") as f:
+            w, n_eff, sizes = f["weights"][()], f["n_eff"][()], f["n_generated"][()]
+            cells = f["quantiles/K10"][()]
+        with h5py.File(base / f"{source}/4.h5") as f:
+            events = f["generated"][()]
+        attrs = read_attrs(base / f"{approach}/4.h5")
+        assert attrs["generator_file"].endswith(f"{source}/4.h5") and attrs["folds"] == 2
+        assert w.shape == (5000,) and np.all(w > 0) and w.mean() == pytest.approx(1.0)
+        assert list(sizes) == [100, 1000, 5000]
+        assert np.all(n_eff <= sizes) and np.all(n_eff > 0.1 * sizes)
+        # the stored fractions are the weighted fractions of the generator's own events
+        from ganplify.amplification.cells import all_fractions
+        from ganplify.jobs.common import truth_from_config
+
+        truth = truth_from_config(
+            load_config(REPO / "config.yaml")["studies"]["camelback_1d"]["truth"]
+        )
+        np.testing.assert_allclose(cells[-1], all_fractions(events, truth, [10], w)[10])
+
+    table = pd.read_csv(base / "equivalent_events.csv")
+    n_eff = table.set_index("approach").n_eff
+    assert (n_eff["sample"] == 100).all() and n_eff["fit"].isna().all()
+    assert (n_eff["gan"] == 5000).all() and (n_eff["gan_dctr"] < 5000).all()
+
+    sizes = pd.read_csv(base / "amplification_vs_ntrain.csv")
+    assert sorted(sizes.n_train.unique()) == [50, 100]
+    assert set(sizes.approach) == set(APPROACHES) and len(sizes) == 2 * 6 * 3
+    small = pd.read_csv(demo_run / "results/camelback_1d_n50/equivalent_events.csv")
+    assert (small.n_train == 50).all() and list(small.approach.unique()) == APPROACHES
+    row = sizes[(sizes.approach == "fit") & (sizes.n_train == 50) & (sizes.K == 20)].iloc[0]
+    ref = small[(small.approach == "fit") & (small.K == 20)].iloc[0]
+    assert row.amplification == pytest.approx(ref.n_equiv / 50)
+    assert row.amplification_lo <= row.amplification <= row.amplification_hi
+    assert (base / "figures/amplification_vs_ntrain.png").stat().st_size > 5000
+    # the size-50 study's samples are its own (the study name is part of every seed identity)
+    with (
+        h5py.File(base / "samples/0.h5") as a,
+        h5py.File(base.parent / "camelback_1d_n50/samples/0.h5") as b,
+    ):
+        assert a["x"].shape == (100, 1) and b["x"].shape == (50, 1)
+        assert not np.isin(b["x"][()], a["x"][()]).any()
+
+
+def _rerun_alone(workdir, path, steps: int = 1) -> list[str]:
+    """Rerun exactly the job that makes ``path`` (--force: nothing downstream; upstream only a
+    temporary input that is gone); returns the rules that ran."""
     proc = run(
         snakemake_cmd(
             str(path.relative_to(workdir)),
@@ -236,4 +337,213 @@ def _rerun_alone(workdir, path):
             workdir=workdir,
         )
     )
-    assert "1 of 1 steps (100%) done" in proc.stdout + proc.stderr
+    text = proc.stdout + proc.stderr
+    assert f"{steps} of {steps} steps (100%) done" in text
+    return re.findall(r"^(?:local)?rule (\w+):", text, flags=re.M)
+
+
+#: Rules that make the expensive per-run files: none of them may rerun for an analysis knob.
+PER_RUN_RULES = ("sample", "fit", "train_block", "unpack_run", "reweight_run")
+
+
+def _planned_after(workdir, tmp_path, change: dict) -> dict[str, int]:
+    """Jobs a dry run plans on the finished study after merging ``change`` over its config."""
+    extra = tmp_path / "change.yaml"
+    extra.write_text(yaml.safe_dump(change))
+    unchanged = run(snakemake_cmd("-n", "--configfile", *DEMO_CONFIGS, workdir=workdir)).stdout
+    assert "Nothing to be done" in unchanged  # the study is finished: any plan is the change's
+    out = run(
+        snakemake_cmd("-n", "--configfile", *DEMO_CONFIGS, str(extra), workdir=workdir)
+    ).stdout
+    return job_counts(out) if "Job stats:" in out else {}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"gan": {"saturation_fraction": 0.2}},
+        {"gan": {"threads": 2}},
+        {"gan": {"checkpoint_every": 7}},
+        {"studies": {"camelback_1d": {"reference_sizes": [100, 300]}}},
+    ],
+    ids=["saturation_fraction", "threads", "checkpoint_every", "reference_sizes"],
+)
+def test_analysis_and_runtime_knobs_replan_no_per_run_job(demo_pristine, tmp_path, change):
+    planned = _planned_after(demo_pristine, tmp_path, change)
+    assert not set(planned) & set(PER_RUN_RULES), planned
+    if "saturation_fraction" in str(change):
+        assert planned["saturation"] == 3 and "gather" not in planned
+    if "reference_sizes" in change.get("studies", {}).get("camelback_1d", {}):
+        # camelback_1d's reference curves only, at both of its training sizes (100 and 50)
+        assert planned["gather"] == 2 and planned["amplification_vs_ntrain"] == 1
+
+
+def test_a_training_hyperparameter_replans_exactly_the_trainings(demo_pristine, tmp_path):
+    cfg = load_config(REPO / "config.yaml", *DEMO_CONFIGS)
+    lr = cfg["gan"]["training"]["lr"] * 2
+    planned = _planned_after(demo_pristine, tmp_path, {"gan": {"training": {"lr": lr}}})
+    n_runs = 10 + 10 + 6  # camelback_1d at two sizes and ring_2d runs of the demo
+    # pack 30, ensembles of 3: per study one block of GANs and one of ensembles
+    assert planned["train_block"] == 6 and planned["unpack_run"] == 2 * n_runs
+    assert planned["reweight_run"] == 2 * n_runs  # the reweighted GANs follow their GANs
+    assert "sample" not in planned and "fit" not in planned and "fit_summary" not in planned
+    assert planned["gather"] == 3 and planned["saturation"] == 3
+
+
+def test_dctr_toy_study_outputs(demo_run):
+    """The three toys run end to end: generated events, weights with diagnostics, the summary."""
+    table = pd.read_csv(demo_run / "results/dctr_toys/summary.csv")
+    assert list(table.columns) == SUMMARY_COLUMNS
+    expected = {
+        ("bimodal_1d", "x"),
+        *((t, o) for t in ("circle_8", "grid_5x5") for o in ("x1", "x2", "radius", "angle")),
+    }
+    assert set(zip(table.toy, table.observable, strict=True)) == expected
+    assert table[["s2_gan", "s2_dctr"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert (table.r_gan > 0).all() and (table.r_dctr > 0).all()
+    assert table.neff_fraction.between(0, 1).all()
+    assert table[["auc_gan", "auc_dctr"]].apply(lambda c: c.between(0, 1)).all().all()
+    for toy in ("bimodal_1d", "circle_8", "grid_5x5"):
+        base = demo_run / "results/dctr_toys" / toy
+        with h5py.File(base / "gan.h5") as f:
+            assert f["generated"].shape[0] == 3000 and f["history"].shape == (200, 2)
+        with h5py.File(base / "weights.h5") as f:
+            w = f["weights"][()]
+            assert w.shape == (3000,) and np.all(w > 0) and w.mean() == pytest.approx(1.0)
+            assert set(f["fold_gen"][()]) == {0, 1}
+        attrs = read_attrs(base / "weights.h5")
+        assert attrs["diagnostics"]["n"] == 3000 and attrs["calibration"] == "temperature"
+        assert attrs["seed"] == 2008065 and "classifier" in attrs
+        assert (demo_run / f"results/dctr_toys/figures/marginals_{toy}.png").stat().st_size > 5000
+    assert (demo_run / "results/dctr_toys/figures/fig1.png").stat().st_size > 5000
+
+
+def test_bad_dctr_config_fails_before_any_job(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("dctr:\n  calibration: platt\n  toys:\n    run: [circle_9]\n")
+    proc = run(snakemake_cmd("-n", "--configfile", str(bad), workdir=tmp_path), check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Job stats" not in text
+    assert "'dctr.calibration'" in text and "'dctr.toys.run[0]'" in text
+
+
+def test_calorimeter_study_outputs(demo_run):
+    calo = demo_run / "results/calorimeter"
+    table = pd.read_csv(calo / "dctr_summary.csv")
+    ll_columns = ["s2_dctr_ll", "s2_ratio_ll", "r_dctr_ll", "neff_fraction_ll"]
+    assert list(table.columns) == CALO_COLUMNS + ll_columns
+    assert list(table.observable) == OBSERVABLES
+    assert table.groupby("group").size().to_dict() == {
+        "hl": 33,
+        "layer_diff": 55,
+        "x2": 30,
+        "y2": 30,
+    }
+    assert table[["s2_gan", "s2_dctr_hl"]].apply(lambda c: c.between(0, 1)).all().all()
+    np.testing.assert_allclose(table.s2_ratio_hl, table.s2_dctr_hl / table.s2_gan)
+    classifiers = pd.read_csv(calo / "classifier_summary.csv")
+    assert list(classifiers.columns) == CLASSIFIER_COLUMNS
+    assert list(classifiers.classifier) == ["hl", "ll"]
+    assert classifiers.n_truth[0] == 600 and classifiers.n_generated[0] == 600
+    for name in ("hl", "ll"):
+        with h5py.File(calo / f"weights_{name}.h5") as f:
+            w = f["weights"][()]
+            assert w.shape == (600,) and w.mean() == pytest.approx(1.0) and np.all(w > 0)
+        assert read_attrs(calo / f"weights_{name}.h5")["diagnostics"]["n"] == 600
+        assert read_attrs(calo / f"closure_{name}.h5")["judged"] == name
+    # the low-level weights: temperature-scaled and capped at 5 (the paper's choices)
+    assert read_attrs(calo / "weights_ll.h5")["weight_settings"]["cap"] == 5.0
+    assert read_attrs(calo / "weights_ll.h5")["calibration"] == "temperature"
+    with h5py.File(calo / "generated/features.h5") as f:
+        assert f["observables"].shape == (600, len(OBSERVABLES))
+    for k in (0, 1):  # 600 showers in chunks of 300, the truth and the generator
+        for sample in ("truth", "generated"):
+            with h5py.File(calo / f"{sample}/showers/{k}.h5") as f:
+                assert f["30x30/layers"].shape == (300, 30, 30, 30)
+                assert f.attrs["seed_identity"] == f'["calorimeter", "{sample}", "chunk", {k}]'
+    for n in range(2, 9):
+        assert (calo / f"figures/fig{n}.png").stat().st_size > 5000
+
+
+CALO_ONLY = ["--config", "parts=[calorimeter]"]
+
+
+def _generator_files(tmp_path, showers, fmt="calochallenge"):
+    from ganplify.calo.formats import ShowerWriter
+
+    path = tmp_path / f"my_generator.{fmt}.h5"
+    with ShowerWriter(path, fmt) as w:
+        w.append(np.full(len(showers), 50.0), showers)
+    extra = tmp_path / "generator.yaml"
+    extra.write_text(
+        yaml.safe_dump({"calorimeter": {"generator": {"kind": "file", "paths": [str(path)]}}})
+    )
+    return path, extra
+
+
+def test_a_users_generator_file_is_reweighted(tmp_path):
+    """kind: file — the user's own showers (CaloChallenge format) get DCTR weights and summaries."""
+    from ganplify.calo.simulator import FASTSIM, simulate
+
+    showers = simulate(400, seeding.rng(0, "user-file"), model=FASTSIM)
+    path, extra = _generator_files(tmp_path, showers)
+    work = tmp_path / "work"
+    run(
+        snakemake_cmd(
+            "--cores", "2", "--configfile", *DEMO_CONFIGS, str(extra), *CALO_ONLY, workdir=work
+        )
+    )
+    calo = work / "results/calorimeter"
+    assert not (calo / "generated/showers").exists()  # read from the user's file, not simulated
+    assert read_attrs(calo / "generated/features/1.h5")["source"] == str(path)
+    with h5py.File(calo / "weights_hl.h5") as f:
+        assert f["weights"].shape == (400,)
+    assert len(pd.read_csv(calo / "dctr_summary.csv")) == len(OBSERVABLES)
+
+
+def test_a_bad_generator_file_stops_the_study_before_any_job(tmp_path):
+    import h5py as h5
+
+    bad = tmp_path / "cylindrical.h5"
+    with h5.File(bad, "w") as f:  # CaloChallenge's data set 2: 6480 voxels, not 30 x 30 x 30
+        f["incident_energies"], f["showers"] = np.full((5, 1), 5e4), np.zeros((5, 6480))
+    extra = tmp_path / "generator.yaml"
+    extra.write_text(
+        yaml.safe_dump({"calorimeter": {"generator": {"kind": "file", "paths": [str(bad)]}}})
+    )
+    proc = run(
+        snakemake_cmd("-n", "--configfile", *DEMO_CONFIGS, str(extra), workdir=tmp_path),
+        check=False,
+    )
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Job stats" not in text
+    assert str(bad) in text and "dataset 'showers'" in text and "6480 voxels" in text
+
+
+def test_nan_in_a_generator_file_stops_before_training_and_keeps_the_rest(tmp_path):
+    from ganplify.calo.simulator import FASTSIM, simulate
+
+    showers = simulate(400, seeding.rng(0, "user-file"), model=FASTSIM)
+    showers[317, 4, 15, 15] = np.nan
+    path, extra = _generator_files(tmp_path, showers, fmt="getting_high")
+    work = tmp_path / "work"
+    proc = run(
+        snakemake_cmd(
+            "--cores",
+            "2",
+            "--keep-going",
+            "--configfile",
+            *DEMO_CONFIGS,
+            str(extra),
+            *CALO_ONLY,
+            workdir=work,
+        ),
+        check=False,
+    )
+    assert proc.returncode != 0
+    calo = work / "results/calorimeter"
+    log = (work / "logs/calorimeter/generated/features/1.log").read_text()
+    assert str(path) in log and "dataset '30x30/layers'" in log and "shower 317" in log
+    assert not (calo / "weights_hl.h5").exists()  # no training started
+    assert (calo / "truth/features.h5").exists()  # what could be computed was kept
+    assert (calo / "generated/features/0.h5").exists()
