@@ -22,11 +22,11 @@ import numpy as np
 import torch
 import yaml
 
-from ganplify import seeding
-from ganplify.models import GanArchitecture
-from ganplify.reference import PlainGan
-from ganplify.training import GanTrainer, TrainingConfig, float32_matmul_precision
-from ganplify.truth import CamelBack
+from ganplify.core import seeding
+from ganplify.densities.truth import CamelBack
+from ganplify.gan.models import GanArchitecture
+from ganplify.gan.reference import PlainGan
+from ganplify.gan.training import GanTrainer, TrainingConfig, float32_matmul_precision
 
 REPO = Path(__file__).resolve().parents[1]
 

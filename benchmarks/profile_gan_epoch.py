@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from ganplify import seeding
-from ganplify.models import GanArchitecture
-from ganplify.training import GanTrainer, TrainingConfig
-from ganplify.truth import CamelBack
+from ganplify.core import seeding
+from ganplify.densities.truth import CamelBack
+from ganplify.gan.models import GanArchitecture
+from ganplify.gan.training import GanTrainer, TrainingConfig
 
 
 def _paper_gans(k, device, cuda_graph):

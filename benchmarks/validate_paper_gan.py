@@ -29,12 +29,15 @@ import numpy as np
 import torch
 import yaml
 
-from ganplify import seeding
-from ganplify.equivalence import equivalent_events
-from ganplify.models import GanArchitecture, MemberStreams
-from ganplify.quantiles import cell_fractions, quantile_mse
-from ganplify.studies import quantile_edges, truth_from_config
-from ganplify.training import GanTrainer, Preempted, TrainingConfig, train
+from ganplify.amplification.cells import quantile_edges
+from ganplify.amplification.equivalence import equivalent_events
+from ganplify.amplification.quantiles import cell_fractions, quantile_mse
+from ganplify.core import seeding
+from ganplify.core.config import load_config
+from ganplify.core.runtime import Preempted
+from ganplify.gan.models import GanArchitecture, MemberStreams
+from ganplify.gan.training import GanTrainer, TrainingConfig, train
+from ganplify.jobs.common import truth_from_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -51,7 +54,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(message)s")
 
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config = load_config(REPO / "config.yaml")
     seed, study_cfg, gan_cfg = config["seed"], config["studies"][a.study], config["gan"]
     for item in a.set:
         key, value = item.split("=", 1)
@@ -62,11 +65,12 @@ def main(argv=None):
     truth = truth_from_config(study_cfg["truth"])
     runs = range(a.runs)
     samples = np.stack(
-        [truth.sample(study_cfg["n_train"], seeding.rng(seed, a.study, "sample", i)) for i in runs]
+        [truth.sample(study_cfg["n_train"], seeding.sample_rng(seed, a.study, i)) for i in runs]
     )
     arch = GanArchitecture.from_config(gan_cfg["architecture"], dim=samples.shape[2])
     tcfg = TrainingConfig.from_config(gan_cfg["training"])
-    seeds = [seeding.torch_seed(seed, a.study, "gan", i, "member", 0) for i in runs]
+    # Run i's GAN is member 0 of approach "gan" of sample i, exactly as the workflow seeds it.
+    seeds = [seeding.member_seeds(seed, a.study, "gan", i, 1)[0] for i in runs]
     trainer = GanTrainer(samples, arch, tcfg, seeds, device=a.device)
     t0 = time.time()
     deadline = t0 + 60 * a.max_minutes if a.max_minutes else float("inf")
@@ -82,7 +86,7 @@ def main(argv=None):
         logging.info("%s", stop)
     elapsed = time.time() - t0
     gen = MemberStreams(
-        [seeding.torch_seed(seed, a.study, "gan", i, "member", 0, "generate") for i in runs],
+        [seeding.member_seeds(seed, a.study, "gan", i, 1, "generate")[0] for i in runs],
         device=trainer.device,
     )
     events = trainer.generate(100_000, gen)[..., 0]
