@@ -25,7 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from ganplify.core.approaches import APPROACHES
-from ganplify.core.config import load_config, selected_studies, study_n_samples
+from ganplify.core.config import (
+    expand_training_sizes,
+    load_config,
+    selected_studies,
+    study_n_samples,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_COSTS = REPO / "benchmarks/results/h100-2026-11-22-graphs/bench.txt"
@@ -61,7 +66,7 @@ def plan(config: dict, pack: int, ks, costs) -> list[dict]:
         sizes = [
             k
             for a in config["approaches"]
-            if APPROACHES[a].generator
+            if APPROACHES[a].trained  # reweighted generators train no GAN
             for k in blocks(n, APPROACHES[a].members(gan), pack)
         ]
         seconds = sum(k * cost_per_gan_epoch(k, ks, costs) * epochs * steps_factor for k in sizes)
@@ -112,7 +117,7 @@ def main(argv=None):
     p.add_argument("--measure", action="store_true", help="time one real block on this GPU")
     p.add_argument("--pack", type=int, default=110, help="block size for --measure")
     a = p.parse_args(argv)
-    config = load_config(REPO / "config.yaml")
+    config = expand_training_sizes(load_config(REPO / "config.yaml"))  # one study per size
     ks, costs, device = read_costs(a.costs)
     print(
         f"# costs per GAN-epoch from {a.costs.relative_to(REPO)} ({device}): "
