@@ -28,6 +28,7 @@ from ..calo.simulator import FASTSIM, TRUTH, ShowerModel, simulate_chunk
 from ..core import seeding
 from ..core.io import provenance, read_attrs, read_dataset, write_csv, write_h5
 from ..core.runtime import inject_fault
+from .common import cross_fit_job, torch_device
 
 log = logging.getLogger("ganplify")
 
@@ -204,53 +205,10 @@ def _features(path) -> np.ndarray:
     return read_dataset(path, "observables").astype(np.float64)
 
 
-def _device(threads: int):
-    import torch
-
-    torch.set_num_threads(int(threads))
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _hl_cross_fit(
-    truth_file, gen_file, *, classifier, folds, calibration, seed, identity, threads, w_gen=None
-):
-    """Cross-fit the HL-feature MLP; returns the fit, its AUC and JSD, and the input sizes."""
-    from ..dctr.classifier import ClassifierConfig
-    from ..dctr.crossfit import cross_fit
-    from ..dctr.metrics import auc, jsd_from_bce
-
+def _hl_cross_fit(truth_file, gen_file, **kw):
+    """Cross-fit the HL-feature MLP (:func:`.common.cross_fit_job` on the 33 HL inputs)."""
     x_truth, x_gen = hl_inputs(_features(truth_file)), hl_inputs(_features(gen_file))
-    cf = cross_fit(
-        x_truth,
-        x_gen,
-        ClassifierConfig.from_config(classifier),
-        folds=int(folds),
-        calibration=calibration,
-        seed=seed,
-        identity=identity,
-        w_gen=w_gen,
-        device=_device(threads),
-    )
-    h = np.concatenate([cf.h_truth, cf.h_gen])
-    y = np.concatenate([np.ones(len(x_truth)), np.zeros(len(x_gen))])
-    sample_w = np.concatenate(
-        [np.ones(len(x_truth)), np.ones(len(x_gen)) if w_gen is None else w_gen]
-    )
-    metrics = {"auc": auc(h, y, sample_w), "jsd": jsd_from_bce(h, y, sample_w)}
-    settings = {
-        "seed": seed,
-        "classifier": dict(classifier),
-        "folds": int(folds),
-        "calibration": calibration,
-        "temperatures": [c.temperature for c in cf.calibrations],
-    }
-    datasets = {
-        "h_truth": cf.h_truth,
-        "h_gen": cf.h_gen,
-        "fold_gen": cf.fold_gen,
-        **{f"history/fold{f}": hist for f, hist in enumerate(cf.histories)},
-    }
-    return cf, datasets, settings | metrics
+    return cross_fit_job(x_truth, x_gen, **kw)
 
 
 def hl_dctr(
@@ -347,7 +305,7 @@ def ll_dctr(
     from ..dctr.weights import WeightSettings, dctr_weights
 
     cfg = LowLevelConfig.from_config(network)
-    device = _device(threads)
+    device = torch_device(threads)
     shape = calorimeter_from_config(detector).shape
     size = max(1, cfg.batch_size // 2)
     parts = {

@@ -6,6 +6,9 @@ group ``quantiles`` with one dataset ``K{K}`` per number of cells — the run's 
 ``q{q}`` per number of quantiles per coordinate — the per-coordinate fractions, ``(dim, q)`` or
 ``(n_generated, dim, q)``. The gather reads only these, so every approach plugs into the same
 tables.
+
+The DCTR jobs (toys, calorimeter) share :func:`cross_fit_job`: one cross-fitted classifier of
+truth against generated events, with the datasets and attributes every weights file holds.
 """
 
 from __future__ import annotations
@@ -32,6 +35,68 @@ def truth_from_config(truth_cfg: Mapping):
             r_sigma=float(truth_cfg.get("r_sigma", 1.0)),
         )
     raise ValueError(f"truth.kind: unknown truth density {kind!r} (known: 'camelback', 'shell')")
+
+
+def torch_device(threads: int) -> str:
+    """Set this job's CPU threads; the device its tensors go to (a GPU where there is one)."""
+    import torch
+
+    torch.set_num_threads(int(threads))
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def cross_fit_job(
+    x_truth,
+    x_gen,
+    *,
+    classifier: Mapping,
+    folds: int,
+    calibration: str,
+    seed: int,
+    identity: tuple,
+    threads: int,
+    w_gen=None,
+):
+    """Cross-fit the DCTR MLP of ``x_truth`` against ``x_gen`` (weighted by ``w_gen``: a closure
+    test). Returns the fit, its datasets (out-of-fold h, folds, training histories) and its
+    attributes (settings, temperatures, AUC and JSD with the generated events weighted)."""
+    from ..dctr.classifier import ClassifierConfig
+    from ..dctr.crossfit import cross_fit
+    from ..dctr.metrics import auc, jsd_from_bce
+
+    cf = cross_fit(
+        x_truth,
+        x_gen,
+        ClassifierConfig.from_config(classifier),
+        folds=int(folds),
+        calibration=calibration,
+        seed=seed,
+        identity=identity,
+        w_gen=w_gen,
+        device=torch_device(threads),
+    )
+    h = np.concatenate([cf.h_truth, cf.h_gen])
+    y = np.concatenate([np.ones(len(x_truth)), np.zeros(len(x_gen))])
+    sample_w = np.concatenate(
+        [np.ones(len(x_truth)), np.ones(len(x_gen)) if w_gen is None else w_gen]
+    )
+    datasets = {
+        "h_truth": cf.h_truth,
+        "h_gen": cf.h_gen,
+        "fold_truth": cf.fold_truth,
+        "fold_gen": cf.fold_gen,
+        **{f"history/fold{f}": hist for f, hist in enumerate(cf.histories)},
+    }
+    attrs = {
+        "seed": seed,
+        "classifier": dict(classifier),
+        "folds": int(folds),
+        "calibration": calibration,
+        "temperatures": [c.temperature for c in cf.calibrations],
+        "auc": auc(h, y, sample_w),
+        "jsd": jsd_from_bce(h, y, sample_w),
+    }
+    return cf, datasets, attrs
 
 
 def quantile_key(n_cells: int) -> str:

@@ -18,6 +18,7 @@ from ..core import seeding
 from ..core.io import provenance, read_attrs, read_dataset, write_csv, write_h5
 from ..core.runtime import inject_fault
 from ..densities.toys import TOYS
+from .common import cross_fit_job, torch_device
 
 log = logging.getLogger("ganplify")
 
@@ -32,13 +33,6 @@ SUMMARY_COLUMNS = [
     "auc_gan",
     "auc_dctr",
 ]
-
-
-def _device(threads: int):
-    import torch
-
-    torch.set_num_threads(int(threads))
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def toy_truth(out, *, toy: str, n_train: int, n_truth: int, seed: int) -> None:
@@ -64,7 +58,7 @@ def train_toy_gan(
     from ..gan.toy import ToyGanConfig
     from ..gan.toy import train_toy_gan as train
 
-    device = _device(threads)
+    device = torch_device(threads)
     cfg = ToyGanConfig.from_config(gan)
     x = read_dataset(truth_file, "train")
     model, history = train(
@@ -107,48 +101,20 @@ def toy_dctr(
 ) -> None:
     """Cross-fitted DCTR classifier of truth against the GAN: out-of-fold h and weights."""
     inject_fault(out)
-    from ..dctr.classifier import ClassifierConfig
-    from ..dctr.crossfit import cross_fit
-    from ..dctr.metrics import auc, jsd_from_bce
     from ..dctr.weights import WeightSettings, dctr_weights
 
-    x_truth, x_gen = _classifier_inputs(truth_file, gan_file)
-    cf = cross_fit(
-        x_truth,
-        x_gen,
-        ClassifierConfig.from_config(classifier),
-        folds=int(folds),
+    cf, datasets, attrs = cross_fit_job(
+        *_classifier_inputs(truth_file, gan_file),
+        classifier=classifier,
+        folds=folds,
         calibration=calibration,
         seed=seed,
         identity=("dctr_toys", toy, "dctr"),
-        device=_device(threads),
+        threads=threads,
     )
     w, diag = dctr_weights(cf.h_gen, WeightSettings.from_config(weights))
-    h = np.concatenate([cf.h_truth, cf.h_gen])
-    y = np.concatenate([np.ones(len(x_truth)), np.zeros(len(x_gen))])
-    write_h5(
-        out,
-        {
-            "h_truth": cf.h_truth,
-            "h_gen": cf.h_gen,
-            "weights": w,
-            "fold_truth": cf.fold_truth,
-            "fold_gen": cf.fold_gen,
-            **{f"history/fold{f}": hist for f, hist in enumerate(cf.histories)},
-        },
-        provenance(
-            seed=seed,
-            toy=toy,
-            classifier=dict(classifier),
-            folds=int(folds),
-            calibration=calibration,
-            temperatures=[c.temperature for c in cf.calibrations],
-            weight_settings=dict(weights),
-            diagnostics=diag.as_dict(),
-            auc=auc(h, y),
-            jsd=jsd_from_bce(h, y),
-        ),
-    )
+    attrs |= {"toy": toy, "weight_settings": dict(weights), "diagnostics": diag.as_dict()}
+    write_h5(out, {**datasets, "weights": w}, provenance(**attrs))
     log.info("toy %s: weights %s", toy, diag.as_dict())
 
 
@@ -170,37 +136,17 @@ def toy_closure(
     Its calibrated AUC should be near 0.5 if the weights are right.
     """
     inject_fault(out)
-    from ..dctr.classifier import ClassifierConfig
-    from ..dctr.crossfit import cross_fit
-    from ..dctr.metrics import auc, jsd_from_bce
-
-    x_truth, x_gen = _classifier_inputs(truth_file, gan_file)
-    w = read_dataset(weights_file, "weights")
-    cf = cross_fit(
-        x_truth,
-        x_gen,
-        ClassifierConfig.from_config(classifier),
-        folds=int(folds),
+    _, datasets, attrs = cross_fit_job(
+        *_classifier_inputs(truth_file, gan_file),
+        classifier=classifier,
+        folds=folds,
         calibration=calibration,
         seed=seed,
         identity=("dctr_toys", toy, "closure"),
-        w_gen=w,
-        device=_device(threads),
+        threads=threads,
+        w_gen=read_dataset(weights_file, "weights"),
     )
-    h = np.concatenate([cf.h_truth, cf.h_gen])
-    y = np.concatenate([np.ones(len(x_truth)), np.zeros(len(x_gen))])
-    sample_w = np.concatenate([np.ones(len(x_truth)), w])
-    write_h5(
-        out,
-        {"h_truth": cf.h_truth, "h_gen": cf.h_gen},
-        provenance(
-            seed=seed,
-            toy=toy,
-            auc=auc(h, y, sample_w),
-            jsd=jsd_from_bce(h, y, sample_w),
-            weights_file=str(weights_file),
-        ),
-    )
+    write_h5(out, datasets, provenance(**attrs, toy=toy, weights_file=str(weights_file)))
 
 
 def toy_observables(x: np.ndarray, centre) -> dict[str, np.ndarray]:
