@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.ticker import NullLocator
 
 from ..core import approaches
 from ..core.approaches import TRUTH_COLOR
@@ -288,6 +289,10 @@ def amplification_vs_ntrain_figure(rows: Sequence[Mapping], titles: Mapping[int,
         ax.axhline(1.0, color="0.4", ls="--", lw=1)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        # tick exactly the training sizes: log minor ticks between two sizes overlap
+        sizes = sorted({int(r["n_train"]) for r in rows})
+        ax.set_xticks(sizes, [str(n) for n in sizes])
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xlabel("training sample $N_\\mathrm{train}$")
         ax.set_title(titles.get(k, f"K = {k}"))
         ax.grid(alpha=0.3, which="both")
