@@ -77,6 +77,9 @@ def profile(tmp_path_factory):
         "slurm-init-seconds-before-status-checks: 2\nseconds-between-status-checks: 2",
     )
     cfg = cfg.replace("latency-wait: 60", "latency-wait: 10")
+    # the test node has 2 CPUs: a job asking for more would pend for ever (PartitionConfig)
+    cfg = cfg.replace("cpus_per_task: 4", "cpus_per_task: 2")
+    assert "cpus_per_task: 4" not in cfg
     assert "debug" in cfg and "ganplify" in cfg and "seconds-between-status-checks" in cfg
     (prof / "config.yaml").write_text(cfg)
     return prof
