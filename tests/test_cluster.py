@@ -166,13 +166,17 @@ def test_failed_training_is_rerun_alone(slurm_env, profile, tmp_path):
         env=slurm_env,
     )
     executed = _executed(second.stdout + second.stderr)
-    # Exactly the failed block (ring_2d's GANs of runs 0 and 1), its runs' files and what reads
-    # them: the overview figure draws GAN 0 of each study, so it is among them.
+    # Exactly the failed block (ring_2d's GANs of runs 0 and 1), its runs' files, their
+    # reweighting and what reads them: the overview figure draws GAN 0 of each study, so it is
+    # among them.
     assert sorted(executed) == sorted(
         [
             ("train_block", "study=ring_2d, approach=gan, block=0"),
             ("unpack_run", "study=ring_2d, approach=gan, i=0"),
             ("unpack_run", "study=ring_2d, approach=gan, i=1"),
+            # the reweighted GANs of those runs
+            ("reweight_run", "study=ring_2d, approach=gan_dctr, i=0"),
+            ("reweight_run", "study=ring_2d, approach=gan_dctr, i=1"),
             ("gather", "study=ring_2d"),
             ("saturation", "study=ring_2d"),
             ("plot_quantile_errors", "study=ring_2d"),
