@@ -30,7 +30,9 @@ include: "rules/dctr_amplification.smk"
 include: "rules/gather.smk"
 include: "rules/plots.smk"
 include: "rules/dctr_toys.smk"
-include: "rules/calorimeter.smk"
+include: "rules/calo_showers.smk"
+include: "rules/calo_classifiers.smk"
+include: "rules/calo_summary.smk"
 
 
 report: "report/workflow.rst"

@@ -52,19 +52,20 @@ def speed(n: int, cores: int) -> dict:
 
 
 def _memory_job(n: int, workdir: str, queue) -> None:
-    from ganplify.jobs.calorimeter import Segment, segment_observables, simulate_showers
+    from ganplify.jobs.calo_showers import Segment, segment_observables, simulate_showers
 
-    config = yaml.safe_load((REPO / "config.yaml").read_text())["calorimeter"]
+    config = yaml.safe_load((REPO / "config.yaml").read_text())["calorimeter"]["studies"]["ild"]
     showers = Path(workdir) / "showers.h5"
     t0 = time.perf_counter()
     simulate_showers(
         showers,
+        calo="ild",
         sample="truth",
         index=0,
         n=n,
         sample_cfg=config["truth"],
         detector=config["detector"],
-        energy_gev=config["energy_gev"],
+        incident_energy=config["incident_energy"],
         seed=1,
     )
     t1 = time.perf_counter()

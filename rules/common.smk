@@ -10,7 +10,7 @@ from ganplify.core.config import (
     training_size_groups,
     validate_config,
 )
-from ganplify.jobs.calorimeter import calorimeter_from_config, plan_segments
+from ganplify.jobs.calo_showers import plan_segments, study_settings, study_spectrum
 
 # Fail before any job is planned: a wrong key costs a second, not a cluster allocation.
 validate_config(
@@ -45,6 +45,7 @@ wildcard_constraints:
     study="[a-z][a-z0-9_]*",
     i=r"\d+",
     toy="bimodal_1d|circle_8|grid_5x5",
+    calo="[a-z][a-z0-9_]*",
     sample="truth|generated",
     k=r"\d+",
     classifier="hl|ll",
@@ -55,29 +56,19 @@ wildcard_constraints:
 PARTS = config["parts"]
 STUDIES = selected_studies(config) if "amplification" in PARTS else []
 TOYS = list(config["dctr"]["toys"]["run"]) if "dctr_toys" in PARTS else []
-CALORIMETER = "calorimeter" in PARTS
-#: The calorimeter's two samples: what they are called in paths, and their config sections.
-CALO_SAMPLES = {
-    "truth": config["calorimeter"]["truth"],
-    "generated": config["calorimeter"]["generator"],
-}
-#: Each sample's segments (one observables job each). Shower files given in the config are
-#: checked here, from their metadata: a bad file stops the study before any job.
-SEGMENTS = (
-    {
-        sample: plan_segments(
-            sample,
-            cfg,
-            config["calorimeter"]["chunk"],
-            calorimeter_from_config(config["calorimeter"]["detector"]),
-        )
-        for sample, cfg in CALO_SAMPLES.items()
+#: The calorimeter studies a run computes, each with its settings (its own keys over the shared
+#: ones of `calorimeter`).
+CALO_RUN = list(config["calorimeter"]["run"]) if "calorimeter" in PARTS else []
+CALO = {name: study_settings(config["calorimeter"], name) for name in CALO_RUN}
+#: Each study's samples' segments (one observables job each). Shower files given in the config
+#: are checked here against the study's geometry: a bad file stops the study before any job.
+SEGMENTS = {
+    name: {
+        sample: plan_segments(name, sample, CALO[name])
+        for sample in ("truth", "generated")
     }
-    if CALORIMETER
-    else {}
-)
-#: The DCTR classifiers of the calorimeter study: high-level (hl) and low-level (ll).
-CALO_CLASSIFIERS = list(config["calorimeter"]["classifiers"])
+    for name in CALO_RUN
+}
 CALO_FIGURES = ["fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8"]
 RUN_APPROACHES = list(config["approaches"])
 GENERATORS = generators(RUN_APPROACHES)
@@ -206,22 +197,41 @@ def toy_files(wildcards):
 # -- rules/calorimeter.smk ----------------------------------------------------------------------
 
 
+def calo_value(key):
+    """A param: one setting of the job's calorimeter study."""
+    return lambda wildcards: CALO[wildcards.calo].get(key)
+
+
+def calo_sample(wildcards):
+    """The config section of the job's sample ("truth" or "generated")."""
+    section = "truth" if wildcards.sample == "truth" else "generator"
+    return CALO[wildcards.calo][section]
+
+
+def calo_energy_range(calo):
+    """The study's incident-energy range (GeV): showers outside it are an error."""
+    return list(study_spectrum(CALO[calo]).range_gev)
+
+
 def segment_file(wildcards):
     """The shower file of a segment: a simulated chunk (made by simulate_showers) or a user file."""
-    return SEGMENTS[wildcards.sample][int(wildcards.k)].path
+    return SEGMENTS[wildcards.calo][wildcards.sample][int(wildcards.k)].path
 
 
 def feature_chunks(wildcards):
     return expand(
-        "results/calorimeter/{sample}/features/{k}.h5",
+        "results/calorimeter/{calo}/{sample}/features/{k}.h5",
+        calo=wildcards.calo,
         sample=wildcards.sample,
-        k=range(len(SEGMENTS[wildcards.sample])),
+        k=range(len(SEGMENTS[wildcards.calo][wildcards.sample])),
     )
 
 
 def all_segment_files(wildcards):
-    """Every shower file of both samples (the low-level classifier reads the showers)."""
-    return sorted({s.path for segments in SEGMENTS.values() for s in segments})
+    """Every shower file of a study's samples (the low-level classifier reads the showers)."""
+    return sorted(
+        {s.path for segments in SEGMENTS[wildcards.calo].values() for s in segments}
+    )
 
 
 #: calorimeter.ll keys that are not the network's: how the weights are made, and the data path.
@@ -240,12 +250,19 @@ def ll_weight_settings(wildcards):
     return config["dctr"]["weights"] | {"cap": config["calorimeter"]["ll"]["cap"]}
 
 
-def calo_classifier_files(wildcards):
-    """Weights and closure files of each calorimeter classifier, named {weights,closure}_{name}."""
+def calo_weight_files(wildcards):
+    """Weights file of each of a study's classifiers, named weights_{name}."""
     return {
-        f"{kind}_{name}": f"results/calorimeter/{kind}_{name}.h5"
-        for name in CALO_CLASSIFIERS
-        for kind in ("weights", "closure")
+        f"weights_{name}": f"results/calorimeter/{wildcards.calo}/weights_{name}.h5"
+        for name in CALO[wildcards.calo]["classifiers"]
+    }
+
+
+def calo_classifier_files(wildcards):
+    """Weights and closure files of each of a study's classifiers, {weights,closure}_{name}."""
+    return calo_weight_files(wildcards) | {
+        f"closure_{name}": f"results/calorimeter/{wildcards.calo}/closure_{name}.h5"
+        for name in CALO[wildcards.calo]["classifiers"]
     }
 
 
@@ -255,12 +272,19 @@ def calo_classifier_files(wildcards):
 def final_outputs():
     """Everything `snakemake` builds by default: tables, figures and the exported config."""
     out = ["results/config.yaml"]
-    if CALORIMETER:
+    for calo in CALO_RUN:
         out += [
-            "results/calorimeter/dctr_summary.csv",
-            "results/calorimeter/classifier_summary.csv",
+            f"results/calorimeter/{calo}/{table}.csv"
+            for table in (
+                "dctr_summary",
+                "classifier_summary",
+                "energy_bins",
+                "challenge_metrics",
+            )
         ]
-        out += expand("results/calorimeter/figures/{fig}.png", fig=CALO_FIGURES)
+        out += expand(
+            "results/calorimeter/{calo}/figures/{fig}.png", calo=calo, fig=CALO_FIGURES
+        )
     if TOYS:
         out += ["results/dctr_toys/summary.csv", "results/dctr_toys/figures/fig1.png"]
         out += expand("results/dctr_toys/figures/marginals_{toy}.png", toy=TOYS)

@@ -25,12 +25,19 @@ SLURM_DIR = os.environ.get("GANPLIFY_SLURM_DIR", "/tmp/ganplify-slurm")
 REMOTE_RULES = ("sample", "fit", "train_block", "reweight_run")
 TOY_RULES = ("toy_truth", "train_toy_gan", "toy_dctr", "toy_closure")
 #: per calorimeter sample (one chunk each) a simulation and its observables; two classifiers and
-#: their closure tests.
-CALO_RULES = ("simulate_showers", "shower_features", "hl_dctr", "ll_dctr", "calo_closure")
+#: their closure tests; the challenge's FPD/KPD.
+CALO_RULES = (
+    "simulate_showers",
+    "shower_features",
+    "hl_dctr",
+    "ll_dctr",
+    "calo_closure",
+    "calo_metrics",
+)
 #: tests/slurm.yaml packs 3 GANs per job: camelback_1d (3 runs) and ring_2d (2 runs) each train
 #: their GANs in one block and their ensembles of 3 in one block per run.
 N_BLOCKS = (1 + 3) + (1 + 2)
-N_REMOTE = 2 * (3 + 2) + N_BLOCKS + 2 * (3 + 2) + len(TOY_RULES) + 2 * 2 + 4
+N_REMOTE = 2 * (3 + 2) + N_BLOCKS + 2 * (3 + 2) + len(TOY_RULES) + 2 * 2 + 4 + 1
 #: GPU jobs: the GAN trainings and, per toy, the GAN, the classifier and the closure classifier.
 GPU_RULES = (
     "train_block",
@@ -138,7 +145,7 @@ def test_study_through_slurm_equals_local_run(slurm_env, profile, tmp_path):
         for study in ("camelback_1d", "ring_2d")
         for table in ("equivalent_events.csv", "saturation.csv", "marginal_errors.csv")
     ]
-    for table in (*tables, "dctr_toys/summary.csv", "calorimeter/dctr_summary.csv"):
+    for table in (*tables, "dctr_toys/summary.csv", "calorimeter/ild/dctr_summary.csv"):
         a = pd.read_csv(local / "results" / table)
         b = pd.read_csv(cluster / "results" / table)
         pd.testing.assert_frame_equal(a, b, check_exact=True)

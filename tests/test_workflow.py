@@ -15,8 +15,8 @@ from ganplify.calo.features import OBSERVABLES
 from ganplify.core import seeding
 from ganplify.core.config import load_config
 from ganplify.core.io import read_attrs
-from ganplify.jobs.calorimeter import CLASSIFIER_COLUMNS
-from ganplify.jobs.calorimeter import SUMMARY_COLUMNS as CALO_COLUMNS
+from ganplify.jobs.calo_summary import CLASSIFIER_COLUMNS, ENERGY_BIN_COLUMNS, METRIC_COLUMNS
+from ganplify.jobs.calo_summary import SUMMARY_COLUMNS as CALO_COLUMNS
 from ganplify.jobs.dctr_toys import SUMMARY_COLUMNS
 
 pytestmark = pytest.mark.workflow
@@ -38,10 +38,14 @@ APPROACHES = ["sample", "fit", "gan", "ensemble", "gan_dctr", "ensemble_dctr"]
 DEMO_STUDIES = ("camelback_1d", "camelback_1d_n50", "ring_2d")
 #: What the report holds for a study of several training sizes (once, under the first size).
 REPORT_FILES_SIZES = ("amplification_vs_ntrain.csv", "amplification_vs_ntrain.png")
-#: What the report holds for the calorimeter study.
+#: The demo's calorimeter studies: the ILD-like ECAL and CaloChallenge's dataset 1 (photons).
+CALO_STUDIES = ("ild", "dataset1_photons")
+#: What the report holds for each calorimeter study.
 REPORT_FILES_CALO = (
     "dctr_summary.csv",
     "classifier_summary.csv",
+    "energy_bins.csv",
+    "challenge_metrics.csv",
     *(f"fig{n}.png" for n in range(2, 9)),
 )
 #: What the report holds for the DCTR toys.
@@ -236,8 +240,10 @@ def test_zipped_report_lists_every_figure(demo_run):
     for name in REPORT_FILES_PER_STUDY:
         assert counts[name] == len(studies), (name, counts)
     assert counts["config.yaml"] == 1
-    for name in (*REPORT_FILES_SIZES, *REPORT_FILES_TOYS, *REPORT_FILES_CALO):
+    for name in (*REPORT_FILES_SIZES, *REPORT_FILES_TOYS):
         assert counts[name] == 1, (name, counts)
+    for name in REPORT_FILES_CALO:
+        assert counts[name] == len(CALO_STUDIES), (name, counts)
     assert all(study in html for study in studies)
 
 
@@ -428,7 +434,7 @@ def test_bad_dctr_config_fails_before_any_job(tmp_path):
 
 
 def test_calorimeter_study_outputs(demo_run):
-    calo = demo_run / "results/calorimeter"
+    calo = demo_run / "results/calorimeter/ild"
     table = pd.read_csv(calo / "dctr_summary.csv")
     ll_columns = ["s2_dctr_ll", "s2_ratio_ll", "r_dctr_ll", "neff_fraction_ll"]
     assert list(table.columns) == CALO_COLUMNS + ll_columns
@@ -460,7 +466,40 @@ def test_calorimeter_study_outputs(demo_run):
         for sample in ("truth", "generated"):
             with h5py.File(calo / f"{sample}/showers/{k}.h5") as f:
                 assert f["30x30/layers"].shape == (300, 30, 30, 30)
-                assert f.attrs["seed_identity"] == f'["calorimeter", "{sample}", "chunk", {k}]'
+                assert f.attrs["seed_identity"] == (
+                    f'["calorimeter", "ild", "{sample}", "chunk", {k}]'
+                )
+    for n in range(2, 9):
+        assert (calo / f"figures/fig{n}.png").stat().st_size > 5000
+    assert len(pd.read_csv(calo / "energy_bins.csv")) == 2  # one energy, two classifiers
+
+
+def test_calochallenge_study_outputs(demo_run):
+    """Dataset 1 (photons) in its own geometry: challenge files, features, conditional HL weights
+    summarised per incident energy, FPD/KPD."""
+    from ganplify.calo.challenge_features import feature_names
+    from ganplify.calo.detector import detector_from_config
+
+    geometry = detector_from_config("dataset1-photons")
+    calo = demo_run / "results/calorimeter/dataset1_photons"
+    for k in (0, 1):
+        with h5py.File(calo / f"truth/showers/{k}.h5") as f:
+            assert f["showers"].shape == (300, 368)
+            e = f["incident_energies"][:, 0]
+            # the demo's five discrete energies, in MeV as the challenge stores them
+            assert set(np.round(e).astype(int)) <= {256, 1024, 4096, 16384, 65536}
+            assert len(set(e)) > 1
+    table = pd.read_csv(calo / "dctr_summary.csv")
+    assert list(table.observable) == feature_names(geometry)[0]
+    assert set(table.group) == {"energy", "centre", "width", "sparsity"}
+    classifiers = pd.read_csv(calo / "classifier_summary.csv")
+    assert list(classifiers.classifier) == ["hl"]
+    bins = pd.read_csv(calo / "energy_bins.csv")
+    assert list(bins.columns) == ENERGY_BIN_COLUMNS and len(bins) == 5
+    assert bins.n_truth.sum() == 600 and bins.n_generated.sum() == 600
+    metrics = pd.read_csv(calo / "challenge_metrics.csv")
+    assert list(metrics.columns) == METRIC_COLUMNS
+    assert list(metrics["sample"]) == ["generated", "dctr_hl"]
     for n in range(2, 9):
         assert (calo / f"figures/fig{n}.png").stat().st_size > 5000
 
@@ -474,11 +513,19 @@ def _generator_files(tmp_path, showers, fmt="calochallenge"):
     path = tmp_path / f"my_generator.{fmt}.h5"
     with ShowerWriter(path, fmt) as w:
         w.append(np.full(len(showers), 50.0), showers)
+    return path, _generator_config(tmp_path, path)
+
+
+def _generator_config(tmp_path, path, study="ild"):
+    """A config that runs calorimeter study ``study`` alone, with the generator from ``path``."""
     extra = tmp_path / "generator.yaml"
+    generator = {"kind": "file", "paths": [str(path)]}
     extra.write_text(
-        yaml.safe_dump({"calorimeter": {"generator": {"kind": "file", "paths": [str(path)]}}})
+        yaml.safe_dump(
+            {"calorimeter": {"run": [study], "studies": {study: {"generator": generator}}}}
+        )
     )
-    return path, extra
+    return extra
 
 
 def test_a_users_generator_file_is_reweighted(tmp_path):
@@ -493,7 +540,7 @@ def test_a_users_generator_file_is_reweighted(tmp_path):
             "--cores", "2", "--configfile", *DEMO_CONFIGS, str(extra), *CALO_ONLY, workdir=work
         )
     )
-    calo = work / "results/calorimeter"
+    calo = work / "results/calorimeter/ild"
     assert not (calo / "generated/showers").exists()  # read from the user's file, not simulated
     assert read_attrs(calo / "generated/features/1.h5")["source"] == str(path)
     with h5py.File(calo / "weights_hl.h5") as f:
@@ -507,10 +554,7 @@ def test_a_bad_generator_file_stops_the_study_before_any_job(tmp_path):
     bad = tmp_path / "cylindrical.h5"
     with h5.File(bad, "w") as f:  # CaloChallenge's data set 2: 6480 voxels, not 30 x 30 x 30
         f["incident_energies"], f["showers"] = np.full((5, 1), 5e4), np.zeros((5, 6480))
-    extra = tmp_path / "generator.yaml"
-    extra.write_text(
-        yaml.safe_dump({"calorimeter": {"generator": {"kind": "file", "paths": [str(bad)]}}})
-    )
+    extra = _generator_config(tmp_path, bad)
     proc = run(
         snakemake_cmd("-n", "--configfile", *DEMO_CONFIGS, str(extra), workdir=tmp_path),
         check=False,
@@ -541,8 +585,8 @@ def test_nan_in_a_generator_file_stops_before_training_and_keeps_the_rest(tmp_pa
         check=False,
     )
     assert proc.returncode != 0
-    calo = work / "results/calorimeter"
-    log = (work / "logs/calorimeter/generated/features/1.log").read_text()
+    calo = work / "results/calorimeter/ild"
+    log = (work / "logs/calorimeter/ild/generated/features/1.log").read_text()
     assert str(path) in log and "dataset '30x30/layers'" in log and "shower 317" in log
     assert not (calo / "weights_hl.h5").exists()  # no training started
     assert (calo / "truth/features.h5").exists()  # what could be computed was kept

@@ -2,7 +2,7 @@
 classifier {classifier}: AUC near 0.5 when the weights are right."""
 
 from ganplify.core.runtime import job
-from ganplify.jobs.calorimeter import closure
+from ganplify.jobs.calo_classifiers import closure
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 with job(sm.log[0]):
@@ -11,6 +11,8 @@ with job(sm.log[0]):
         sm.input.generated,
         sm.input.weights,
         sm.output[0],
+        calo=sm.wildcards.calo,
+        detector=sm.params.detector,
         judged=sm.wildcards.classifier,
         classifier=sm.params.classifier,
         folds=sm.params.folds,

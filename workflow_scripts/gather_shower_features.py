@@ -1,7 +1,7 @@
 """rule gather_shower_features: every segment's observables of a sample in one file."""
 
 from ganplify.core.runtime import job
-from ganplify.jobs.calorimeter import gather_features
+from ganplify.jobs.calo_showers import gather_features
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 with job(sm.log[0]):

@@ -1,7 +1,7 @@
 """rule hl_dctr: the cross-fitted high-level classifier and the generated showers' weights."""
 
 from ganplify.core.runtime import job
-from ganplify.jobs.calorimeter import hl_dctr
+from ganplify.jobs.calo_classifiers import hl_dctr
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 with job(sm.log[0]):
@@ -9,6 +9,8 @@ with job(sm.log[0]):
         sm.input.truth,
         sm.input.generated,
         sm.output[0],
+        calo=sm.wildcards.calo,
+        detector=sm.params.detector,
         classifier=sm.params.classifier,
         folds=sm.params.folds,
         calibration=sm.params.calibration,

@@ -4,12 +4,14 @@ DataLoader workers are a runtime knob read from the config (the batches do not d
 """
 
 from ganplify.core.runtime import job
-from ganplify.jobs.calorimeter import Segment, ll_dctr
+from ganplify.jobs.calo_classifiers import ll_dctr
+from ganplify.jobs.calo_showers import Segment
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 with job(sm.log[0]):
     ll_dctr(
         sm.output[0],
+        calo=sm.wildcards.calo,
         truth_segments=[Segment(**s) for s in sm.params.truth_segments],
         gen_segments=[Segment(**s) for s in sm.params.gen_segments],
         network=sm.params.network,

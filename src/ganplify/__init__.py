@@ -39,12 +39,16 @@ Every module, by part:
 - :mod:`ganplify.dctr.weights`      w = h/(1 − h): clip, cap, normalise; N_eff and diagnostics
 - :mod:`ganplify.dctr.crossfit`     k-fold cross-fitting: every event weighted out of fold
 - :mod:`ganplify.dctr.metrics`      S², dilution r, eq. 9, AUC, JSD
+- :mod:`ganplify.dctr.distances`    the CaloChallenge's FPD and KPD (jetnet's definitions)
 - :mod:`ganplify.dctr.lowlevel`     the paper's 3D-CNN low-level classifier and its training loop
 - :mod:`ganplify.dctr.figures`      Figs. 1–8: toys, ratio panels, weights, correlations, summaries
 - :mod:`ganplify.calo.geometry`     the ILD-like Si-W calorimeter: slabs, X0, sampling, R_M
+- :mod:`ganplify.calo.challenge`    CaloChallenge geometries from the binning XML; spectra
+- :mod:`ganplify.calo.detector`     a config's ``detector`` → one geometry object; spectra
 - :mod:`ganplify.calo.simulator`    Grindhammer–Peters (GFlash) showers; the fast stand-in
 - :mod:`ganplify.calo.formats`      getting_high and CaloChallenge HDF5, chunked; bad-file errors
-- :mod:`ganplify.calo.features`     HL inputs, layer differences, second moments, chunkwise
+- :mod:`ganplify.calo.features`     HL inputs, layer differences, second moments; feature sets
+- :mod:`ganplify.calo.challenge_features`  the CaloChallenge's high-level features, cls-high
 - :mod:`ganplify.calo.streaming`    shower batches from HDF5 through a DataLoader (LL classifier)
 - :mod:`ganplify.jobs.common`       truth from the config; the per-run file layout
 - :mod:`ganplify.jobs.sample`       rules/sample.smk
@@ -53,7 +57,9 @@ Every module, by part:
 - :mod:`ganplify.jobs.gather`       rules/gather.smk
 - :mod:`ganplify.jobs.plots`        rules/plots.smk
 - :mod:`ganplify.jobs.dctr_toys`    rules/dctr_toys.smk
-- :mod:`ganplify.jobs.calorimeter`  rules/calorimeter.smk
+- :mod:`ganplify.jobs.calo_showers`      rules/calo_showers.smk
+- :mod:`ganplify.jobs.calo_classifiers`  rules/calo_classifiers.smk
+- :mod:`ganplify.jobs.calo_summary`      rules/calo_summary.smk
 - :mod:`ganplify.jobs.dctr_amplification`  rules/dctr_amplification.smk
 
 Heavy dependencies (matplotlib, torch) are imported only by the modules that need them, so a job

@@ -18,6 +18,10 @@ network (counts and MeV divided by 1000).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
 import numpy as np
 
 N_LAYERS = 30
@@ -83,3 +87,50 @@ def hl_inputs(obs: np.ndarray) -> np.ndarray:
     x[:, 0] /= 1000.0
     x[:, 2:] /= 1000.0
     return x
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """The observables of one geometry, and the inputs of its high-level (HL) classifier.
+
+    The ILD-like ECAL: the DCTR paper's observables (this module); the HL classifier sees the 33
+    paper inputs. A CaloChallenge geometry: the challenge's features
+    (:mod:`.challenge_features`); the HL classifier sees the cls-high vector, which holds
+    log10 E_inc, so that its weights are conditional, w(x | E).
+    """
+
+    names: list[str]
+    #: observable name → group
+    groups: dict[str, str]
+    #: group → label (the summaries over groups, Fig. 8)
+    group_labels: dict[str, str]
+    compute: Callable[[np.ndarray], np.ndarray]
+    hl: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    #: whether the HL inputs depend on the incident energy
+    conditional: bool
+
+
+def feature_set(geometry) -> FeatureSet:
+    """The :class:`FeatureSet` of ``geometry`` (any geometry of :mod:`.detector`)."""
+    if geometry.kind == "cartesian":
+        if geometry.n_layers != N_LAYERS:
+            raise ValueError(f"the paper's observables need {N_LAYERS} layers")
+        return FeatureSet(
+            OBSERVABLES,
+            GROUPS,
+            {"hl": "33 HL inputs", "x2": "30 layers' <X²>", "layer_diff": "layer differences"},
+            observables,
+            lambda obs, _energies: hl_inputs(obs),
+            conditional=False,
+        )
+    from . import challenge_features as cf
+
+    names, groups = cf.feature_names(geometry)
+    return FeatureSet(
+        names,
+        dict(zip(names, groups, strict=True)),
+        dict(cf.GROUP_LABELS),
+        partial(cf.features, geometry=geometry),
+        partial(cf.cls_high, geometry=geometry),
+        conditional=True,
+    )

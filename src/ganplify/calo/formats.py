@@ -4,19 +4,22 @@
   ``energy`` (N, 1), the incident energy in GeV, and ``layers`` (N, 30, 30, 30), cell energies in
   MeV, axes (event, layer, x, y).
 - ``calochallenge`` (CaloChallenge 2022): ``incident_energies`` (N, 1) in MeV and ``showers``
-  (N, n_voxels) in MeV, voxels flattened layer-major. CaloChallenge's own data sets are
-  cylindrical (368 / 533 / 6480 / 40500 voxels); a file for this calorimeter must hold
-  layers × x × y voxels (27,000), flattened in (layer, x, y) order.
+  (N, n_voxels) in MeV, voxels flattened layer-major. In the challenge's cylindrical geometries
+  (:mod:`.challenge`: 368 / 533 / 6480 / 40500 voxels) in (layer, α, r) order; for the
+  Cartesian ECAL layers × x × y voxels (27,000) in (layer, x, y) order.
 
-Readers hand out ``(energies in GeV, showers (n, layers, x, y) in MeV)`` chunk by chunk, whatever
-the format, so no data set is ever held whole (500,000 showers are 54 GB in float32). Writers
+Every check is against one geometry (:mod:`.detector`): a file whose voxels do not fit it is an
+error, never reshaped. Readers hand out ``(energies in GeV, showers (n, *geometry.shape) in
+MeV)`` chunk by chunk, whatever the format, so no data set is ever held whole (500,000 ILD
+showers are 54 GB, dataset 3's 100,000 are 16 GB in float32). Writers
 create chunked, gzip-compressed datasets (a 30³ shower of ~800 hit cells takes ~2.7 kB) that grow
 chunk by chunk, under a temporary name renamed into place when complete.
 
 A bad file stops the study with one :class:`ShowerFileError` naming the file and the dataset:
 :func:`inspect` checks the structure (missing group or dataset, wrong shape or voxel count, counts
-that disagree) from the metadata alone; :func:`validate` also scans the values in chunks (NaN or
-inf, negative energies).
+that disagree) from the metadata and the incident energies (finite, positive, inside the
+study's range), all small; :func:`validate` also scans the showers in chunks (NaN or inf,
+negative energies).
 """
 
 from __future__ import annotations
@@ -61,8 +64,8 @@ class ShowerFile:
     path: str
     format: str
     n_showers: int
-    #: (layers, x, y) of one shower
-    shower_shape: tuple[int, int, int]
+    #: one shower: (layers, x, y) Cartesian, (voxels,) cylindrical
+    shower_shape: tuple[int, ...]
 
     @property
     def energy_dataset(self) -> str:
@@ -87,8 +90,15 @@ def detect_format(f: h5py.File) -> str | None:
     return None
 
 
-def inspect(path, calorimeter: Calorimeter = ILD, fmt: str | None = None) -> ShowerFile:
-    """Check the structure of a shower file from its metadata alone (fast, any size)."""
+def inspect(
+    path,
+    calorimeter: Calorimeter = ILD,
+    fmt: str | None = None,
+    energy_range_gev: tuple[float, float] | None = None,
+) -> ShowerFile:
+    """Check the structure of a shower file from its metadata and its incident energies (fast,
+    any size): against ``calorimeter`` (any geometry of :mod:`.detector`) and, when given, the
+    range of incident energies in GeV (1 % margin)."""
     path = Path(path)
     if not path.exists():
         raise ShowerFileError(path, None, "no such file")
@@ -113,13 +123,37 @@ def inspect(path, calorimeter: Calorimeter = ILD, fmt: str | None = None) -> Sho
         energies, showers = f[e_name], f[s_name]
         if energies.ndim not in (1, 2) or (energies.ndim == 2 and energies.shape[1] != 1):
             raise ShowerFileError(path, e_name, f"shape {energies.shape}, expected (N, 1)")
+        cylindrical = calorimeter.kind == "cylindrical"
+        if fmt == GETTING_HIGH and cylindrical:
+            raise ShowerFileError(
+                path,
+                s_name,
+                f"a getting_high file (30 x 30 x 30 Cartesian cells) cannot hold showers of the "
+                f"cylindrical geometry {calorimeter.name!r}: use the CaloChallenge format",
+            )
+        if (
+            fmt == CALOCHALLENGE
+            and cylindrical
+            and (showers.ndim != 2 or showers.shape[1] != calorimeter.n_voxels)
+        ):
+            raise ShowerFileError(
+                path,
+                s_name,
+                f"shape {showers.shape}: {showers.shape[-1]} voxels, but geometry "
+                f"{calorimeter.name!r} has {calorimeter.n_voxels} ({calorimeter.n_layers} "
+                f"layers, (layer, alpha, r) order): a file of another data set?",
+            )
         if fmt == GETTING_HIGH and showers.shape[1:] != calorimeter.shape:
             raise ShowerFileError(
                 path,
                 s_name,
                 f"shape {showers.shape}, expected (N, {', '.join(map(str, calorimeter.shape))})",
             )
-        if fmt == CALOCHALLENGE and (showers.ndim != 2 or showers.shape[1] != calorimeter.n_voxels):
+        if (
+            fmt == CALOCHALLENGE
+            and not cylindrical
+            and (showers.ndim != 2 or showers.shape[1] != calorimeter.n_voxels)
+        ):
             raise ShowerFileError(
                 path,
                 s_name,
@@ -133,7 +167,33 @@ def inspect(path, calorimeter: Calorimeter = ILD, fmt: str | None = None) -> Sho
             )
         if len(showers) == 0:
             raise ShowerFileError(path, s_name, "no showers")
-        return ShowerFile(str(path), fmt, int(len(showers)), calorimeter.shape)
+        _check_incident(path, e_name, energies[()], _ENERGY_TO_GEV[fmt], energy_range_gev)
+        return ShowerFile(str(path), fmt, int(len(showers)), tuple(calorimeter.shape))
+
+
+def _check_incident(path, name, energies, to_gev: float, energy_range_gev) -> None:
+    e = np.asarray(energies, dtype=np.float64).reshape(-1)
+    bad = ~np.isfinite(e) | (e <= 0)
+    if bad.any():
+        raise ShowerFileError(
+            path,
+            name,
+            f"{int(bad.sum())} incident energies not finite and positive, the first is shower "
+            f"{int(np.argmax(bad))} ({e[np.argmax(bad)]})",
+        )
+    if energy_range_gev is not None:
+        lo, hi = energy_range_gev
+        e_gev = e * to_gev
+        out = (e_gev < lo * 0.99) | (e_gev > hi * 1.01)
+        if out.any():
+            j = int(np.argmax(out))
+            unit = "MeV" if to_gev != 1.0 else "GeV"
+            raise ShowerFileError(
+                path,
+                name,
+                f"{int(out.sum())} incident energies outside the geometry's range {lo:g}–{hi:g} "
+                f"GeV, the first is shower {j} ({e[j]:g} {unit})",
+            )
 
 
 def iter_showers(
@@ -167,9 +227,15 @@ def check_values(source: ShowerFile, energies, showers, offset: int = 0) -> None
                 )
 
 
-def validate(path, calorimeter: Calorimeter = ILD, fmt: str | None = None, chunk: int = 2000):
+def validate(
+    path,
+    calorimeter: Calorimeter = ILD,
+    fmt: str | None = None,
+    chunk: int = 2000,
+    energy_range_gev: tuple[float, float] | None = None,
+):
     """:func:`inspect`, then scan every value in chunks: finite, non-negative energies."""
-    source = inspect(path, calorimeter, fmt)
+    source = inspect(path, calorimeter, fmt, energy_range_gev)
     offset = 0
     for e, s in iter_showers(source, chunk):
         check_values(source, e, s, offset)
@@ -195,6 +261,8 @@ class ShowerWriter:
     ):
         if fmt not in FORMATS:
             raise ValueError(f"format {fmt!r}: choose one of {FORMATS}")
+        if fmt == GETTING_HIGH and calorimeter.kind != "cartesian":
+            raise ValueError(f"geometry {calorimeter.name!r}: write it in the CaloChallenge format")
         self.path, self.fmt, self.calo = Path(path), fmt, calorimeter
         self.chunk_showers, self.attrs, self.n = int(chunk_showers), dict(attrs or {}), 0
 

@@ -59,6 +59,9 @@ SILICON = Material("Si", 14.0, 28.09, 2.33, 21.82, 1.664)
 class Calorimeter:
     """The calorimeter's geometry. Defaults: the ILD-like ECAL of the DCTR paper."""
 
+    #: Cartesian cells (layer, x, y); CaloChallenge geometries are "cylindrical" (.challenge)
+    kind = "cartesian"
+
     n_layers: int = 30
     n_cells: int = 30
     cell_mm: float = 5.088
@@ -69,6 +72,7 @@ class Calorimeter:
     readout_mm: float = 1.25
     #: cells below this energy are zeroed (half a MIP in 0.5 mm of silicon; 1 MIP ≈ 0.2 MeV)
     threshold_mev: float = 0.1
+    name: str = "ild"
 
     def __post_init__(self):
         if len(self.absorber_mm) != self.n_layers:

@@ -138,6 +138,40 @@ def _radial(tau, energy_gev, eff, model: ShowerModel, rng: np.random.Generator):
     return radius * np.sqrt(u / (1.0 - u))
 
 
+def _layout(calo, model: ShowerModel):
+    """What :func:`simulate` needs of a geometry: the effective medium, the layers' depth edges
+    (X0), each layer's Molière radius (mm) and energy response (visible MeV per deposited MeV),
+    and the cell threshold. The ILD-like ECAL records the silicon's share of a MIP times
+    ``e_over_mip``; a CaloChallenge geometry records calibrated deposits (response 1)."""
+    f32 = np.float32
+    if calo.kind == "cartesian":
+        return (
+            calo.effective(),
+            calo.slab_edges_x0.astype(f32),
+            calo.moliere_mm.astype(f32),
+            model.e_over_mip * calo.mip_fraction.astype(f32),
+            calo.threshold_mev,
+        )
+    sim = calo.simulation
+    if sim is None:
+        raise ValueError(
+            f"geometry {calo.name!r} ({calo.particle}): no simulation (GFlash is electromagnetic; "
+            "showers of this geometry come from files)"
+        )
+    depths = np.asarray(sim.depth_x0, dtype=np.float64)
+    if not np.allclose(depths[1:, 0], depths[:-1, 1]):
+        raise ValueError(f"geometry {calo.name!r}: layer depths must be contiguous")
+    edges = np.concatenate([depths[:, 0], depths[-1:, 1]]).astype(f32)
+    n = calo.n_layers
+    return (
+        sim.effective(),
+        edges,
+        np.full(n, sim.moliere_mm, dtype=f32),
+        np.ones(n, dtype=f32),
+        sim.threshold_mev,
+    )
+
+
 def simulate(
     n: int,
     rng: np.random.Generator,
@@ -147,14 +181,16 @@ def simulate(
     calorimeter: Calorimeter = ILD,
     buffer: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``n`` showers of photons of ``energy_gev``, shape ``(n, layers, x, y)``, float32, MeV.
+    """``n`` showers of incident energy ``energy_gev``, shape ``(n, *calorimeter.shape)``,
+    float32, MeV: ``(n, layers, x, y)`` for the Cartesian ECAL, ``(n, voxels)`` for a
+    CaloChallenge geometry (:mod:`.challenge`).
 
     ``buffer``: a flat float32 array of at least ``n · voxels + 1`` elements, filled and returned
     as a view (see :func:`shower_buffer`); reusing one spares the page faults of fresh memory,
     which cost more than the simulation itself.
     """
     calo = calorimeter
-    eff = calo.effective()
+    eff, edges_x0, moliere_mm, response, threshold = _layout(calo, model)
     e_mev = 1000.0 * energy_gev
     lny = float(np.log(e_mev / eff["critical_energy"]))
     t_max, alpha = _longitudinal(lny, eff, model, n, rng)
@@ -173,23 +209,29 @@ def simulate(
     shower = np.repeat(np.arange(n, dtype=np.int32), n_spots)
     depth = rng.standard_gamma(np.repeat(a_spot.astype(f32), n_spots), dtype=f32)
     depth /= np.repeat(beta_spot.astype(f32), n_spots)
-    layer = np.searchsorted(calo.slab_edges_x0.astype(f32), depth, side="right") - 1
-    back = layer >= calo.n_layers  # leaks out of the back: goes to the overflow cell below
-    layer = np.minimum(layer, calo.n_layers - 1)
+    n_layers = len(edges_x0) - 1
+    layer = np.searchsorted(edges_x0, depth, side="right") - 1
+    back = layer >= n_layers  # leaks out of the back: goes to the overflow cell below
+    layer = np.minimum(layer, n_layers - 1)
     tau = depth / t_max.astype(f32)[shower]
-    r_mm = _radial(tau, energy_gev, eff, model, rng) * calo.moliere_mm.astype(f32)[layer]
+    r_mm = _radial(tau, energy_gev, eff, model, rng) * moliere_mm[layer]
     phi = (2.0 * np.pi) * rng.random(tau.size, dtype=f32)
-    half = calo.n_cells / 2.0
-    ix = np.floor(r_mm * np.cos(phi) / calo.cell_mm + half)
-    iy = np.floor(r_mm * np.sin(phi) / calo.cell_mm + half)
-    lost = back | (ix < 0) | (ix >= calo.n_cells) | (iy < 0) | (iy >= calo.n_cells)
-    flat = (shower.astype(np.int64) * calo.n_layers + layer) * calo.n_cells + ix.astype(np.int64)
-    flat = flat * calo.n_cells + iy.astype(np.int64)
+    if calo.kind == "cartesian":
+        half = calo.n_cells / 2.0
+        ix = np.floor(r_mm * np.cos(phi) / calo.cell_mm + half)
+        iy = np.floor(r_mm * np.sin(phi) / calo.cell_mm + half)
+        lost = back | (ix < 0) | (ix >= calo.n_cells) | (iy < 0) | (iy >= calo.n_cells)
+        flat = (shower.astype(np.int64) * calo.n_layers + layer) * calo.n_cells + ix.astype(
+            np.int64
+        )
+        flat = flat * calo.n_cells + iy.astype(np.int64)
+    else:
+        voxel = calo.voxel_index(layer, r_mm, phi)
+        lost = back | (voxel < 0)
+        flat = shower.astype(np.int64) * calo.n_voxels + voxel
     size = n * calo.n_voxels
     flat[lost] = size  # one overflow cell collects every leaked spot
-    energy = (model.e_over_mip * calo.mip_fraction.astype(f32))[layer] * (
-        e_mev / n_spots.astype(f32)
-    )[shower]
+    energy = response[layer] * (e_mev / n_spots.astype(f32))[shower]
     if buffer is None:
         buffer = shower_buffer(n, calo)
     if buffer.dtype != f32 or buffer.ndim != 1 or buffer.size < size + 1:
@@ -200,14 +242,61 @@ def simulate(
     cells = flat_cells[:size].reshape(n, *calo.shape)
     # sampling fluctuations of the whole shower: Gamma of mean 1, relative width c / sqrt(E)
     k = energy_gev / model.sampling_c**2
-    cells *= rng.gamma(k, 1.0 / k, size=n).astype(f32)[:, None, None, None]
-    cells[cells < calo.threshold_mev] = 0.0
+    cells *= rng.gamma(k, 1.0 / k, size=n).astype(f32).reshape(n, *([1] * len(calo.shape)))
+    cells[cells < threshold] = 0.0
     return cells
+
+
+def simulate_energies(
+    energies_gev,
+    rng: np.random.Generator,
+    *,
+    model: ShowerModel = TRUTH,
+    calorimeter: Calorimeter = ILD,
+    buffer: np.ndarray | None = None,
+) -> np.ndarray:
+    """Showers of the given incident energies (GeV), in that order: one :func:`simulate` call per
+    distinct energy, in order of first appearance (a discrete spectrum groups; a continuous one
+    simulates shower by shower — the spots, not the calls, dominate the cost)."""
+    e = np.asarray(energies_gev, dtype=np.float64).reshape(-1)
+    n = len(e)
+    out = np.empty((n, *calorimeter.shape), dtype=np.float32)
+    values, first = np.unique(e, return_index=True)
+    scratch = buffer if buffer is not None else shower_buffer(n, calorimeter)
+    for value in values[np.argsort(first)]:
+        idx = np.flatnonzero(e == value)
+        out[idx] = simulate(
+            len(idx),
+            rng,
+            energy_gev=float(value),
+            model=model,
+            calorimeter=calorimeter,
+            buffer=scratch,
+        )
+    return out
 
 
 def shower_buffer(n: int, calorimeter: Calorimeter = ILD) -> np.ndarray:
     """A reusable buffer for :func:`simulate` of up to ``n`` showers (plus one overflow cell)."""
     return np.empty(n * calorimeter.n_voxels + 1, dtype=np.float32)
+
+
+def simulate_sample(
+    n: int,
+    rng: np.random.Generator,
+    spectrum,
+    *,
+    model: ShowerModel = TRUTH,
+    calorimeter: Calorimeter = ILD,
+    batch: int = 250,
+):
+    """Yield ``(incident energies GeV, showers)`` in batches of at most ``batch`` from one stream,
+    the energies drawn from ``spectrum`` (:class:`.challenge.Spectrum`) batch by batch; memory
+    stays bounded."""
+    buffer = shower_buffer(min(batch, n), calorimeter)
+    for start in range(0, n, batch):
+        e = spectrum.sample(min(batch, n - start), rng)
+        yield e, simulate_energies(e, rng, model=model, calorimeter=calorimeter, buffer=buffer)
 
 
 def simulate_chunk(
@@ -219,7 +308,8 @@ def simulate_chunk(
     calorimeter: Calorimeter = ILD,
     batch: int = 250,
 ):
-    """Yield showers in batches of at most ``batch`` from one stream; memory stays bounded.
+    """Yield showers of ``energy_gev`` in batches of at most ``batch`` from one stream; memory
+    stays bounded.
 
     Every batch is a view of one reused buffer: use (or copy) it before taking the next.
     """

@@ -108,18 +108,7 @@ def _semantic_problems(config: dict) -> list[str]:
                 problems.append(
                     f"config key 'dctr.toys.{key}': no entry for toy {toy!r} (in dctr.toys.run)"
                 )
-    for key, kinds in (
-        ("truth", ("simulator", "file")),
-        ("generator", ("simulator", "fastsim", "file")),
-    ):
-        sample = config["calorimeter"][key]
-        where = f"config key 'calorimeter.{key}"
-        if sample["kind"] not in kinds:
-            problems.append(f"{where}.kind': {sample['kind']!r} is not one of {list(kinds)}")
-        elif sample["kind"] == "file" and not sample.get("paths"):
-            problems.append(f"{where}.paths': kind 'file' needs the shower files' paths")
-        elif sample["kind"] != "file" and "n_showers" not in sample:
-            problems.append(f"{where}.n_showers': kind {sample['kind']!r} needs n_showers")
+    problems += _calorimeter_problems(config["calorimeter"])
     if any(APPROACHES[a].generator for a in config["approaches"] if a in APPROACHES):
         batch = config["gan"]["training"]["batch_size"]
         for name, study in config["studies"].items():
@@ -129,6 +118,59 @@ def _semantic_problems(config: dict) -> list[str]:
                         f"config key 'studies.{name}.n_train': {n} is not a multiple of "
                         f"'gan.training.batch_size' ({batch}); every epoch uses whole batches"
                     )
+    return problems
+
+
+def _calorimeter_problems(calo: Mapping) -> list[str]:
+    """The calorimeter studies: each named in ``run`` exists, its samples are complete, its
+    classifiers fit its geometry."""
+    problems = []
+    for j, name in enumerate(calo["run"]):
+        if name not in calo["studies"]:
+            problems.append(
+                f"config key 'calorimeter.run[{j}]': no calorimeter study {name!r} "
+                f"(defined: {', '.join(calo['studies'])})"
+            )
+    for name, study in calo["studies"].items():
+        where = f"config key 'calorimeter.studies.{name}"
+        for key, kinds in (
+            ("truth", ("simulator", "file")),
+            ("generator", ("simulator", "fastsim", "file")),
+        ):
+            sample = study[key]
+            if sample["kind"] not in kinds:
+                problems.append(
+                    f"{where}.{key}.kind': {sample['kind']!r} is not one of {list(kinds)}"
+                )
+            elif sample["kind"] == "file" and not sample.get("paths"):
+                problems.append(f"{where}.{key}.paths': kind 'file' needs the shower files' paths")
+            elif sample["kind"] != "file" and "n_showers" not in sample:
+                problems.append(
+                    f"{where}.{key}.n_showers': kind {sample['kind']!r} needs n_showers"
+                )
+        detector = study["detector"]
+        cartesian = detector == "ild" or (isinstance(detector, Mapping) and "xml" not in detector)
+        if "ll" in study.get("classifiers", calo["classifiers"]) and not cartesian:
+            problems.append(
+                f"{where}.classifiers': 'll' (the 3D CNN) needs the Cartesian ECAL; "
+                f"detector {study['detector']!r} is cylindrical (use [hl])"
+            )
+        sim = {"simulator", "fastsim"} & {study["truth"]["kind"], study["generator"]["kind"]}
+        if sim and study["detector"] == "dataset1-pions":
+            problems.append(
+                f"{where}.detector': dataset1-pions showers come from files only (GFlash is "
+                "electromagnetic): truth and generator need kind 'file'"
+            )
+        if isinstance(study["detector"], str) and study["detector"].endswith(".xml") and sim:
+            problems.append(
+                f"{where}.detector': a binning XML has no depth description to simulate in; "
+                "truth and generator need kind 'file'"
+            )
+    fpd = calo["metrics"]["fpd"]
+    if fpd["min_samples"] >= fpd["max_samples"]:
+        problems.append(
+            "config key 'calorimeter.metrics.fpd.min_samples': must be below max_samples"
+        )
     return problems
 
 

@@ -1,0 +1,81 @@
+# A calorimeter study's DCTR classifiers: high-level (hl, conditional on the incident energy in
+# the CaloChallenge geometries), low-level (ll, the 3D CNN), and their closure tests.
+
+
+rule hl_dctr:
+    input:
+        truth="results/calorimeter/{calo}/truth/features.h5",
+        generated="results/calorimeter/{calo}/generated/features.h5",
+    output:
+        "results/calorimeter/{calo}/weights_hl.h5",
+    log:
+        "logs/calorimeter/{calo}/hl_dctr.log",
+    benchmark:
+        "results/benchmarks/calorimeter/{calo}/hl_dctr.tsv"
+    conda:
+        "../envs/gpu.yaml"
+    threads: config["dctr"]["threads"]
+    params:
+        detector=calo_value("detector"),
+        classifier=config["calorimeter"]["hl"],
+        folds=config["dctr"]["folds"],
+        calibration=config["dctr"]["calibration"],
+        weights=config["dctr"]["weights"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/hl_dctr.py"
+
+
+rule ll_dctr:
+    input:
+        # the observables jobs check every value of the showers: no training on a bad file
+        features=[
+            "results/calorimeter/{calo}/truth/features.h5",
+            "results/calorimeter/{calo}/generated/features.h5",
+        ],
+        showers=all_segment_files,
+    output:
+        "results/calorimeter/{calo}/weights_ll.h5",
+    log:
+        "logs/calorimeter/{calo}/ll_dctr.log",
+    benchmark:
+        "results/benchmarks/calorimeter/{calo}/ll_dctr.tsv"
+    conda:
+        "../envs/gpu.yaml"
+    threads: config["dctr"]["threads"]
+    params:
+        truth_segments=lambda w: [s.__dict__ for s in SEGMENTS[w.calo]["truth"]],
+        gen_segments=lambda w: [s.__dict__ for s in SEGMENTS[w.calo]["generated"]],
+        network=ll_network_settings,
+        folds=config["dctr"]["folds"],
+        calibration=config["calorimeter"]["ll"]["calibration"],
+        weights=ll_weight_settings,
+        validation_fraction=config["calorimeter"]["ll"]["validation_fraction"],
+        detector=calo_value("detector"),
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/ll_dctr.py"
+
+
+rule calo_closure:
+    input:
+        truth="results/calorimeter/{calo}/truth/features.h5",
+        generated="results/calorimeter/{calo}/generated/features.h5",
+        weights="results/calorimeter/{calo}/weights_{classifier}.h5",
+    output:
+        "results/calorimeter/{calo}/closure_{classifier}.h5",
+    log:
+        "logs/calorimeter/{calo}/closure_{classifier}.log",
+    benchmark:
+        "results/benchmarks/calorimeter/{calo}/closure_{classifier}.tsv"
+    conda:
+        "../envs/gpu.yaml"
+    threads: config["dctr"]["threads"]
+    params:
+        detector=calo_value("detector"),
+        classifier=config["calorimeter"]["hl"],
+        folds=config["dctr"]["folds"],
+        calibration=config["dctr"]["calibration"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/calo_closure.py"

@@ -1,0 +1,243 @@
+"""rules/calo_classifiers.smk: a calorimeter study's DCTR classifiers and their closure tests.
+
+- ``hl``: the cross-fitted MLP on the high-level inputs (:class:`ganplify.calo.features.
+  FeatureSet`): the paper's 33 for the ILD-like ECAL; the challenge's cls-high vector for a
+  CaloChallenge geometry, which holds log10 E_inc, so that the weights are w(x | E).
+- ``ll``: the paper's 3D CNN on the showers themselves, streamed from the chunk files
+  (Cartesian geometries).
+- the closure test of either: a fresh cross-fitted HL classifier of truth against the *weighted*
+  generated showers.
+
+Files: ``{calo}/weights_{hl,ll}.h5`` (out-of-fold outputs, folds, histories, weights and their
+diagnostics) and ``{calo}/closure_{hl,ll}.h5``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from ..calo.detector import detector_from_config
+from ..calo.features import feature_set
+from ..core import seeding
+from ..core.io import provenance, read_dataset, write_h5
+from ..core.runtime import inject_fault
+from .calo_showers import Segment, read_features
+from .common import cross_fit_job, torch_device
+
+log = logging.getLogger("ganplify")
+
+
+def hl_inputs(features_file, detector) -> np.ndarray:
+    """The HL classifier's inputs of a features file: the paper's 33 for the Cartesian ECAL,
+    the challenge's cls-high vector (with log10 E_inc: conditional weights) otherwise."""
+    obs, energies = read_features(features_file)
+    return feature_set(detector_from_config(detector)).hl(obs, energies)
+
+
+def _hl_cross_fit(truth_file, gen_file, detector, **kw):
+    """Cross-fit the HL-feature MLP (:func:`.common.cross_fit_job` on the HL inputs)."""
+    return cross_fit_job(hl_inputs(truth_file, detector), hl_inputs(gen_file, detector), **kw)
+
+
+def hl_dctr(
+    truth_file,
+    gen_file,
+    out,
+    *,
+    calo: str,
+    detector,
+    classifier: Mapping,
+    folds: int,
+    calibration: str,
+    weights: Mapping,
+    seed: int,
+    threads: int = 1,
+) -> None:
+    """The cross-fitted high-level classifier and the generated showers' weights."""
+    inject_fault(out)
+    from ..dctr.weights import WeightSettings, dctr_weights
+
+    cf, datasets, attrs = _hl_cross_fit(
+        truth_file,
+        gen_file,
+        detector,
+        classifier=classifier,
+        folds=folds,
+        calibration=calibration,
+        seed=seed,
+        identity=("calorimeter", calo, "hl", "dctr"),
+        threads=threads,
+    )
+    w, diag = dctr_weights(cf.h_gen, WeightSettings.from_config(weights))
+    attrs |= {"weight_settings": dict(weights), "diagnostics": diag.as_dict()}
+    write_h5(out, {**datasets, "weights": w}, provenance(**attrs))
+    log.info("HL weights: %s", diag.as_dict())
+
+
+def closure(
+    truth_file,
+    gen_file,
+    weights_file,
+    out,
+    *,
+    calo: str,
+    detector,
+    judged: str,
+    classifier: Mapping,
+    folds: int,
+    calibration: str,
+    seed: int,
+    threads: int = 1,
+) -> None:
+    """Closure test of classifier ``judged``'s weights: a fresh cross-fitted HL-feature classifier
+    of truth against the *weighted* generated showers. AUC ≈ 0.5 when the weights are right (as far
+    as the HL features can tell)."""
+    inject_fault(out)
+    _, datasets, attrs = _hl_cross_fit(
+        truth_file,
+        gen_file,
+        detector,
+        classifier=classifier,
+        folds=folds,
+        calibration=calibration,
+        seed=seed,
+        identity=("calorimeter", calo, judged, "closure"),
+        threads=threads,
+        w_gen=read_dataset(weights_file, "weights"),
+    )
+    write_h5(out, datasets, provenance(**attrs, judged=judged, weights_file=str(weights_file)))
+
+
+def ll_dctr(
+    out,
+    *,
+    calo: str,
+    truth_segments: Sequence[Segment],
+    gen_segments: Sequence[Segment],
+    network: Mapping,
+    folds: int,
+    calibration: str,
+    weights: Mapping,
+    validation_fraction: float,
+    seed: int,
+    detector: Mapping,
+    threads: int = 1,
+    workers: int = 0,
+) -> None:
+    """The cross-fitted low-level (3D CNN) classifier on the showers themselves, streamed from the
+    files, and the generated showers' weights.
+
+    Folds are assigned by slices of ``batch_size / 2`` consecutive showers; in each fold a random
+    ``validation_fraction`` of the training slices is held out to fit the temperature.
+    """
+    inject_fault(out)
+    import torch
+
+    from ..calo.streaming import PairedBatches, SliceBatches, loader, slices
+    from ..dctr.crossfit import cross_fit_with, fold_ids
+    from ..dctr.lowlevel import LowLevelConfig, predict_batches, train_network
+    from ..dctr.metrics import auc, jsd_from_bce
+    from ..dctr.weights import WeightSettings, dctr_weights
+
+    cfg = LowLevelConfig.from_config(network)
+    device = torch_device(threads)
+    shape = detector_from_config(detector).shape
+    size = max(1, cfg.batch_size // 2)
+    parts = {
+        "truth": slices([(s.path, s.format, s.start, s.stop) for s in truth_segments], size),
+        "gen": slices([(s.path, s.format, s.start, s.stop) for s in gen_segments], size),
+    }
+    n = {k: sum(p.n for p in v) for k, v in parts.items()}
+    rng = seeding.rng(seed, "calorimeter", calo, "ll", "folds")
+    slice_folds = {k: fold_ids(len(v), int(folds), rng) for k, v in parts.items()}
+    event_folds = {k: np.repeat(slice_folds[k], [p.n for p in parts[k]]) for k in parts}
+
+    def positions(chosen) -> np.ndarray:
+        return np.concatenate([np.arange(p.index, p.index + p.n) for p in chosen] or [[]]).astype(
+            int
+        )
+
+    def predict(model, sample: str, index: np.ndarray) -> np.ndarray:
+        wanted = set(index.tolist())
+        chosen = [p for p in parts[sample] if p.index in wanted]
+        batches = loader(SliceBatches(chosen, shape), workers=workers, device=device)
+        return predict_batches(model, batches, n[sample], bf16=cfg.bf16)[index]
+
+    def train_fold(f, _idx_t, _idx_g):
+        vrng = seeding.rng(seed, "calorimeter", calo, "ll", "validation", f)
+        chosen = {}
+        for k in parts:
+            train = [p for p, fo in zip(parts[k], slice_folds[k], strict=True) if fo != f]
+            if len(train) < 2:
+                raise ValueError(
+                    f"LL classifier: {len(train)} {k} slice(s) of {size} showers in a fold's "
+                    f"training set; need at least 2 (more showers or a smaller batch_size)"
+                )
+            n_held = min(len(train) - 1, max(1, round(validation_fraction * len(train))))
+            held = np.zeros(len(train), dtype=bool)
+            held[vrng.permutation(len(train))[:n_held]] = True
+            chosen[k] = (
+                [p for p, h in zip(train, held, strict=True) if not h],
+                [p for p, h in zip(train, held, strict=True) if h],
+            )
+        data = PairedBatches(
+            chosen["gen"][0],
+            chosen["truth"][0],
+            shape,
+            seed=seeding.torch_seed(seed, "calorimeter", calo, "ll", "batches", f),
+        )
+        model, losses = train_network(
+            loader(data, workers=workers, device=device),
+            cfg,
+            seed=seeding.torch_seed(seed, "calorimeter", calo, "ll", "fold", f),
+            device=device,
+            shape=shape,
+        )
+        log.info("LL fold %d: %d steps, final loss %.4f", f, len(losses), losses[-50:].mean())
+
+        def predictor(it, ig):
+            return predict(model, "truth", it), predict(model, "gen", ig)
+
+        validation = (positions(chosen["truth"][1]), positions(chosen["gen"][1]))
+        return predictor, validation, np.stack([losses, losses], axis=1)
+
+    cf = cross_fit_with(
+        n["truth"],
+        n["gen"],
+        train_fold,
+        folds=int(folds),
+        calibration=calibration,
+        rng=rng,
+        fold_truth=event_folds["truth"],
+        fold_gen=event_folds["gen"],
+    )
+    w, diag = dctr_weights(cf.h_gen, WeightSettings.from_config(weights))
+    h = np.concatenate([cf.h_truth, cf.h_gen])
+    y = np.concatenate([np.ones(n["truth"]), np.zeros(n["gen"])])
+    write_h5(
+        out,
+        {
+            "h_truth": cf.h_truth,
+            "h_gen": cf.h_gen,
+            "weights": w,
+            "fold_gen": cf.fold_gen,
+            **{f"history/fold{f}": hist[:, 0] for f, hist in enumerate(cf.histories)},
+        },
+        provenance(
+            seed=seed,
+            network=dict(network),
+            folds=int(folds),
+            calibration=calibration,
+            temperatures=[c.temperature for c in cf.calibrations],
+            weight_settings=dict(weights),
+            diagnostics=diag.as_dict(),
+            auc=auc(h, y),
+            jsd=jsd_from_bce(h, y),
+            device=str(device),
+            torch_version=torch.__version__,
+        ),
+    )
+    log.info("LL weights: %s", diag.as_dict())

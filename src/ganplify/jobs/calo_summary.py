@@ -1,0 +1,371 @@
+"""rules/calo_summary.smk: a calorimeter study's summaries, the challenge's metrics and figures.
+
+- ``dctr_summary.csv``: per observable S² of the generator and of each classifier's weighted
+  generator, their ratio, the dilution r and N_eff/N;
+- ``classifier_summary.csv``: per classifier the AUC and JSD before (the DCTR classifier's own,
+  out of fold) and after reweighting (the closure classifier's), and the weight diagnostics;
+- ``energy_bins.csv``: the same S² and r summaries per bin of incident energy (one bin per
+  discrete energy; log bins for a continuous spectrum): the weights are conditional, w(x | E), so
+  they must hold at every energy, not on average;
+- ``challenge_metrics.csv``: the CaloChallenge's FPD and KPD (× 10³) on the HL (cls-high) vectors,
+  of the generator and of each weighted generator;
+- ``figures/fig2–8.png``: the DCTR paper's figures (ILD) or their per-layer analogues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..calo.detector import detector_from_config, spectrum_from_config
+from ..calo.features import feature_set
+from ..core import seeding
+from ..core.io import read_attrs, read_dataset, write_csv
+from .calo_classifiers import hl_inputs
+from .calo_showers import read_features
+
+SUMMARY_COLUMNS = [
+    "observable",
+    "group",
+    "s2_gan",
+    "s2_dctr_hl",
+    "s2_ratio_hl",
+    "r_gan",
+    "r_dctr_hl",
+    "neff_fraction_hl",
+]
+CLASSIFIER_COLUMNS = [
+    "classifier",
+    "n_truth",
+    "n_generated",
+    "auc_gan",
+    "jsd_gan",
+    "auc_closure",
+    "jsd_closure",
+    "neff_fraction",
+    "n_capped",
+    "median_weight",
+    "max_weight",
+    "n_extreme",
+]
+ENERGY_BIN_COLUMNS = [
+    "classifier",
+    "e_low_gev",
+    "e_high_gev",
+    "n_truth",
+    "n_generated",
+    "median_s2_gan",
+    "median_s2_dctr",
+    "median_s2_ratio",
+    "fraction_lowered",
+    "median_r_dctr",
+    "neff_fraction",
+]
+METRIC_COLUMNS = ["sample", "fpd_x1e3", "fpd_error_x1e3", "kpd_x1e3", "kpd_error_x1e3"]
+
+
+def observable_edges(truth: np.ndarray, n_edges: int) -> list[np.ndarray]:
+    """Histogram edges per observable: ``n_edges`` between the truth's 0.1 and 99.9 % quantiles
+    (the paper: 20 edges over fixed ranges fitted to its Geant4 showers)."""
+    lo, hi = np.quantile(truth, [0.001, 0.999], axis=0)
+    hi = np.where(hi > lo, hi, lo + 1.0)
+    return [np.linspace(a, b, int(n_edges)) for a, b in zip(lo, hi, strict=True)]
+
+
+def calo_summary(
+    truth_file,
+    gen_file,
+    weights: Mapping[str, str],
+    closures: Mapping[str, str],
+    out_csv,
+    out_classifiers_csv,
+    *,
+    calo: str,
+    detector,
+    n_edges: int,
+    bootstrap_replicas: int,
+    seed: int,
+) -> list[dict]:
+    """S², S² ratio and r per observable for the generator and each weighted version; one row per
+    classifier with its AUCs and weight diagnostics. ``weights[name]``: weights file of classifier
+    ``name`` ("hl", later "ll"); ``closures[name]``: its closure file."""
+    from ..dctr.metrics import dilution, separation_power
+
+    ft, _ = read_features(truth_file)
+    fg, _ = read_features(gen_file)
+    features = feature_set(detector_from_config(detector))
+    names, groups = features.names, features.groups
+    edges = observable_edges(ft, n_edges)
+    boot = {"n_replicas": int(bootstrap_replicas)}
+    r_gan = dilution(ft, fg, rng=seeding.rng(seed, "calorimeter", calo, "r", "gan"), **boot)
+    per_classifier = {}
+    for name, path in weights.items():
+        w = read_dataset(path, "weights")
+        r = dilution(ft, fg, w_gen=w, rng=seeding.rng(seed, "calorimeter", calo, "r", name), **boot)
+        per_classifier[name] = (w, r, read_attrs(path))
+    rows = []
+    for j, obs in enumerate(names):
+        s2_gan = separation_power(ft[:, j], fg[:, j], edges[j])
+        row = {"observable": obs, "group": groups[obs], "s2_gan": s2_gan, "r_gan": float(r_gan[j])}
+        for name, (w, r, attrs) in per_classifier.items():
+            s2 = separation_power(ft[:, j], fg[:, j], edges[j], w2=w)
+            row |= {
+                f"s2_dctr_{name}": s2,
+                f"s2_ratio_{name}": s2 / s2_gan if s2_gan > 0 else float("nan"),
+                f"r_dctr_{name}": float(r[j]),
+                f"neff_fraction_{name}": float(attrs["diagnostics"]["n_eff_fraction"]),
+            }
+        rows.append(row)
+    columns = list(SUMMARY_COLUMNS)
+    for name in per_classifier:
+        if name != "hl":
+            columns += [
+                f"s2_dctr_{name}",
+                f"s2_ratio_{name}",
+                f"r_dctr_{name}",
+                f"neff_fraction_{name}",
+            ]
+    write_csv(out_csv, rows, columns)
+    classifier_rows = []
+    for name, (_, _, attrs) in per_classifier.items():
+        d = attrs["diagnostics"]
+        closure = read_attrs(closures[name]) if name in closures else {}
+        classifier_rows.append(
+            {
+                "classifier": name,
+                "n_truth": len(ft),
+                "n_generated": len(fg),
+                "auc_gan": float(attrs["auc"]),
+                "jsd_gan": float(attrs["jsd"]),
+                "auc_closure": float(closure.get("auc", float("nan"))),
+                "jsd_closure": float(closure.get("jsd", float("nan"))),
+                "neff_fraction": float(d["n_eff_fraction"]),
+                "n_capped": int(d["n_capped"]),
+                "median_weight": float(d["median"]),
+                "max_weight": float(d["max"]),
+                "n_extreme": int(d["n_extreme"]),
+            }
+        )
+    write_csv(out_classifiers_csv, classifier_rows, CLASSIFIER_COLUMNS)
+    return rows
+
+
+#: The observables drawn in Figs. 3–7 of the ILD study (the paper shows representative layers).
+ILD_FIGURES = {
+    "fig3": ["n_hit", "e_vis", "centroid"],
+    "fig4": [f"e_layer_{i}" for i in (1, 5, 10, 15, 20, 25)],
+    "fig5": [
+        "e_layer_5_minus_6",
+        "e_layer_10_minus_11",
+        "e_layer_15_minus_16",
+        "e_layer_5_minus_9",
+        "e_layer_10_minus_14",
+        "e_layer_20_minus_24",
+    ],
+    "fig6": [f"x2_layer_{i}" for i in (1, 5, 10, 15, 20, 25)],
+    "fig7": [
+        "n_hit",
+        "centroid",
+        "e_vis",
+        *(f"e_layer_{i}" for i in (0, 5, 10, 15, 20, 25)),
+        "x2_layer_10",
+    ],
+}
+ILD_TITLES = {
+    "fig3": "Hit cells, visible energy, longitudinal centroid",
+    "fig4": "Energy in representative layers (MeV)",
+    "fig5": "Layer energy differences (MeV)",
+    "fig6": "Energy-weighted second moment in x per layer (not seen by the HL classifier)",
+}
+CHALLENGE_TITLES = {
+    "fig3": "Total and layer energies (MeV)",
+    "fig4": "Energy-weighted centres per layer (mm)",
+    "fig5": "Energy-weighted widths per layer (mm)",
+    "fig6": "Sparsity per layer (fraction of empty voxels)",
+}
+
+
+def figure_observables(geometry) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """(figure → observables, figure → title) of Figs. 3–7 for ``geometry``: the paper's choice
+    for the ILD-like ECAL; for a CaloChallenge geometry up to six layers spread over its depth
+    (every layer of dataset 1), with η centres and widths where a layer has α bins, r otherwise."""
+    if geometry.kind == "cartesian":
+        return ILD_FIGURES, ILD_TITLES
+    layers = geometry.layers
+    pick = np.unique(np.linspace(0, len(layers) - 1, min(6, len(layers))).round().astype(int))
+    chosen = [layers[j] for j in pick]
+
+    def coordinate(lay):
+        return "eta" if lay.n_alpha > 1 else "r"
+
+    figs = {
+        "fig3": ["e_tot"] + [f"e_layer_{lay.id}" for lay in chosen[:5]],
+        "fig4": [f"{coordinate(lay)}_centre_{lay.id}" for lay in chosen],
+        "fig5": [f"{coordinate(lay)}_width_{lay.id}" for lay in chosen],
+        "fig6": [f"sparsity_{lay.id}" for lay in chosen],
+        "fig7": ["e_tot"]
+        + [f"e_layer_{lay.id}" for lay in chosen]
+        + [f"r_width_{lay.id}" for lay in chosen[:2]],
+    }
+    return figs, CHALLENGE_TITLES
+
+
+def calo_figures(
+    truth_file,
+    gen_file,
+    weights: Mapping[str, str],
+    summary_csv,
+    *,
+    detector,
+    n_edges: int,
+    outputs: Mapping[str, str],
+    gen_label: str = "Generator",
+) -> None:
+    """Figs. 2–8 of the DCTR paper, or their analogues in a CaloChallenge geometry
+    (``outputs[figN]`` → path)."""
+    import pandas as pd
+
+    from ..core.plotting import save
+    from ..dctr import figures
+
+    geometry = detector_from_config(detector)
+    features = feature_set(geometry)
+    (ft, _), (fg, _) = read_features(truth_file), read_features(gen_file)
+    w = {name: read_dataset(path, "weights") for name, path in weights.items()}
+    summary = pd.read_csv(summary_csv)
+    rows = summary.set_index("observable")
+    edges = observable_edges(ft, n_edges)
+    save(figures.weights_figure(w), [outputs["fig2"]])
+    chosen, titles = figure_observables(geometry)
+    for fig, names in chosen.items():
+        cols = [features.names.index(n) for n in names]
+        if fig == "fig7":
+            made = figures.correlation_figure(names, ft[:, cols], fg[:, cols], w, gen_label)
+        else:
+            made = figures.observables_figure(
+                names,
+                ft[:, cols],
+                fg[:, cols],
+                [edges[c] for c in cols],
+                w,
+                rows,
+                title=titles[fig],
+                gen_label=gen_label,
+            )
+        save(made, [outputs[fig]])
+    save(
+        figures.summary_figure(summary, list(weights), features.group_labels, gen_label),
+        [outputs["fig8"]],
+    )
+
+
+def energy_bins(
+    truth_file,
+    gen_file,
+    weights: Mapping[str, str],
+    out_csv,
+    *,
+    calo: str,
+    detector,
+    incident_energy,
+    n_edges: int,
+    bootstrap_replicas: int,
+    seed: int,
+    n_log_bins: int = 5,
+) -> list[dict]:
+    """S² and r summaries over the observables per bin of incident energy, per classifier."""
+    from ..dctr.metrics import dilution, separation_power
+    from ..dctr.weights import effective_sample_size
+
+    geometry = detector_from_config(detector)
+    spectrum = spectrum_from_config(incident_energy, geometry)
+    bins = spectrum.bins(n_log_bins)
+    (ft, et), (fg, eg) = read_features(truth_file), read_features(gen_file)
+    rows = []
+    for name, path in weights.items():
+        w = read_dataset(path, "weights")
+        for b, (lo, hi) in enumerate(zip(bins[:-1], bins[1:], strict=True)):
+            it, ig = (et >= lo) & (et < hi), (eg >= lo) & (eg < hi)
+            if it.sum() < 10 or ig.sum() < 10:
+                continue
+            t, g, wb = ft[it], fg[ig], w[ig]
+            edges = observable_edges(t, n_edges)
+            s2g = np.array([separation_power(t[:, j], g[:, j], e) for j, e in enumerate(edges)])
+            s2w = np.array(
+                [separation_power(t[:, j], g[:, j], e, w2=wb) for j, e in enumerate(edges)]
+            )
+            rng = seeding.rng(seed, "calorimeter", calo, "energy_bin", name, b)
+            r = dilution(t, g, w_gen=wb, n_replicas=int(bootstrap_replicas), rng=rng)
+            live = s2g > 0
+            rows.append(
+                {
+                    "classifier": name,
+                    "e_low_gev": float(lo),
+                    "e_high_gev": float(hi),
+                    "n_truth": int(it.sum()),
+                    "n_generated": int(ig.sum()),
+                    "median_s2_gan": float(np.median(s2g)),
+                    "median_s2_dctr": float(np.median(s2w)),
+                    "median_s2_ratio": float(np.median(s2w[live] / s2g[live]))
+                    if live.any()
+                    else float("nan"),
+                    "fraction_lowered": float(np.mean(s2w[live] < s2g[live]))
+                    if live.any()
+                    else float("nan"),
+                    "median_r_dctr": float(np.nanmedian(r)),
+                    "neff_fraction": effective_sample_size(wb) / len(wb),
+                }
+            )
+    write_csv(out_csv, rows, ENERGY_BIN_COLUMNS)
+    return rows
+
+
+def challenge_metrics(
+    truth_file,
+    gen_file,
+    weights: Mapping[str, str],
+    out_csv,
+    *,
+    calo: str,
+    detector,
+    fpd: Mapping,
+    kpd: Mapping,
+    seed: int,
+) -> list[dict]:
+    """FPD and KPD (× 10³, as the challenge quotes them) of the HL vectors: the generator's and
+    each weighted generator's against the truth. Sample sizes are capped by the samples."""
+    from ..dctr import distances
+
+    x_t, x_g = hl_inputs(truth_file, detector), hl_inputs(gen_file, detector)
+    n = min(len(x_t), len(x_g))
+    fpd_kw = {
+        "min_samples": min(int(fpd["min_samples"]), n),
+        "max_samples": min(int(fpd["max_samples"]), n),
+        "n_batches": int(fpd["n_batches"]),
+        "n_points": int(fpd["n_points"]),
+    }
+    if fpd_kw["min_samples"] >= fpd_kw["max_samples"]:
+        fpd_kw["min_samples"] = max(2, fpd_kw["max_samples"] // 2)
+    kpd_kw = {"n_batches": int(kpd["n_batches"]), "batch_size": min(int(kpd["batch_size"]), n)}
+    rows = []
+    for sample, path in {"generated": None, **weights}.items():
+        w = None if path is None else read_dataset(path, "weights")
+        label = sample if path is None else f"dctr_{sample}"
+        f, fe = distances.fpd(
+            x_t, x_g, w, rng=seeding.rng(seed, "calorimeter", calo, "fpd", label), **fpd_kw
+        )
+        k, ke = distances.kpd(
+            x_t, x_g, w, rng=seeding.rng(seed, "calorimeter", calo, "kpd", label), **kpd_kw
+        )
+        rows.append(
+            {
+                "sample": label,
+                "fpd_x1e3": 1e3 * f,
+                "fpd_error_x1e3": 1e3 * fe,
+                "kpd_x1e3": 1e3 * k,
+                "kpd_error_x1e3": 1e3 * ke,
+            }
+        )
+    write_csv(out_csv, rows, METRIC_COLUMNS)
+    return rows
