@@ -233,7 +233,10 @@ def test_the_spectrum_is_sampled_and_showers_keep_their_energy():
     assert [len(b[0]) for b in batches] == [25, 25, 10] and set(e) == {0.256, 4.096}
     for value in (0.256, 4.096):  # calibrated: each energy's showers sum to about that energy
         assert (s[e == value].sum(1) / (1000 * value)).mean() == pytest.approx(0.97, abs=0.06)
-    again = np.concatenate([b[1] for b in simulate_sample(60, seeding.rng(4, "spec"), spectrum, model=FASTSIM, calorimeter=g, batch=25)])  # fmt: skip
+    rerun = simulate_sample(
+        60, seeding.rng(4, "spec"), spectrum, model=FASTSIM, calorimeter=g, batch=25
+    )
+    again = np.concatenate([b[1] for b in rerun])
     np.testing.assert_array_equal(s, again)
     lu = Spectrum("log_uniform", (1.0, 1000.0)).sample(20000, seeding.rng(5))
     assert lu.min() >= 1 and lu.max() <= 1000
@@ -290,7 +293,10 @@ def test_kpd_is_the_unbiased_polynomial_mmd():
     ]
     assert np.mean(estimates) == pytest.approx(exact, abs=3 * np.std(estimates) / np.sqrt(40))
     # unbiased: identical distributions give 0 on average (not a positive bias)
-    null = [distances.mmd2_unbiased(rng.normal(0, 1, (500, 1)), rng.normal(0, 1, (500, 1))) for _ in range(60)]  # fmt: skip
+    null = [
+        distances.mmd2_unbiased(rng.normal(0, 1, (500, 1)), rng.normal(0, 1, (500, 1)))
+        for _ in range(60)
+    ]
     assert abs(np.mean(null)) < 3 * np.std(null) / np.sqrt(60)
     x, y = rng.normal(0, 1, (3000, 2)), rng.normal(0.5, 1, (3000, 2))
     value, err = distances.kpd(x, y, rng=rng, n_batches=5, batch_size=1000)
