@@ -38,6 +38,17 @@ include: "rules/calo_summary.smk"
 report: "report/workflow.rst"
 
 
+# Under the SLURM executor: cancel, with a message naming the rule and its request, any job that
+# no node of its partition can ever run (it would pend for ever). GANPLIFY_PENDING_CHECK_S sets
+# how often the queue is read (default 60 s).
+onstart:
+    plugin = workflow.executor_plugin
+    if plugin is not None and plugin.name == "slurm" and not workflow.remote_exec:
+        from ganplify.core.slurm import PendingWatch
+
+        PendingWatch(float(os.environ.get("GANPLIFY_PENDING_CHECK_S", "60"))).start()
+
+
 rule all:
     default_target: True
     input:

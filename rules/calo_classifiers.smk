@@ -42,7 +42,8 @@ rule ll_dctr:
         "results/benchmarks/calorimeter/{calo}/ll_dctr.tsv"
     conda:
         "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"]
+    # the network's threads and the DataLoader's reader processes: what the job occupies
+    threads: config["dctr"]["threads"] + config["calorimeter"]["ll"]["workers"]
     params:
         truth_segments=lambda w: [s.__dict__ for s in SEGMENTS[w.calo]["truth"]],
         gen_segments=lambda w: [s.__dict__ for s in SEGMENTS[w.calo]["generated"]],

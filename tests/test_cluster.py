@@ -84,8 +84,7 @@ def profile(tmp_path_factory):
         "slurm-init-seconds-before-status-checks: 2\nseconds-between-status-checks: 2",
     )
     cfg = cfg.replace("latency-wait: 60", "latency-wait: 10")
-    # the test node has 2 CPUs: a job asking for more would pend for ever (PartitionConfig)
-    cfg = cfg.replace("cpus_per_task: 4", "cpus_per_task: 2")
+    # CPU requests follow the rules' threads (the demo's: 1 or 2), within the test node's 2 CPUs
     assert "cpus_per_task: 4" not in cfg
     assert "debug" in cfg and "ganplify" in cfg and "seconds-between-status-checks" in cfg
     (prof / "config.yaml").write_text(cfg)
@@ -193,3 +192,37 @@ def test_failed_training_is_rerun_alone(slurm_env, profile, tmp_path):
         ]
     ), executed
     assert (tmp_path / "results/ring_2d/equivalent_events.csv").exists()
+
+
+def test_a_request_no_node_can_satisfy_fails_fast(slurm_env, profile, tmp_path):
+    """calorimeter.ll.workers: 3 makes ll_dctr ask for 1 + 3 = 4 CPUs (its threads); the test
+    node has 2, so SLURM would keep it pending for ever (PartitionConfig). The workflow's watch
+    cancels it with a message naming the rule and the CPUs; the HL path finishes."""
+    extra = tmp_path / "workers.yaml"
+    extra.write_text("calorimeter:\n  ll:\n    workers: 3\n")
+    t0 = time.monotonic()
+    proc = run(
+        snakemake_cmd(
+            "--profile",
+            str(profile),
+            "--configfile",
+            *CONFIGS,
+            str(extra),
+            "--config",
+            "parts=[calorimeter]",
+            workdir=tmp_path,
+        ),
+        env={**slurm_env, "GANPLIFY_PENDING_CHECK_S": "3"},
+        check=False,
+        timeout=900,
+    )
+    elapsed = time.monotonic() - t0
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "rule 'll_dctr'" in text and "4 CPUs per task (the largest node has 2)" in text, text[
+        -3000:
+    ]
+    calo = tmp_path / "results/calorimeter/ild"
+    assert (calo / "closure_hl.h5").exists()  # the rest went on
+    assert not (calo / "weights_ll.h5").exists()
+    assert elapsed < 600

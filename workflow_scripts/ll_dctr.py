@@ -1,6 +1,8 @@
 """rule ll_dctr: the cross-fitted low-level 3D CNN on the showers, streamed from the files.
 
-DataLoader workers are a runtime knob read from the config (the batches do not depend on them).
+DataLoader workers and the network's threads are runtime knobs read from the config (the batches
+do not depend on them); the rule's threads count both, so that a cluster job asks for all the CPUs
+it occupies.
 """
 
 from ganplify.core.runtime import job
@@ -21,6 +23,6 @@ with job(sm.log[0]):
         validation_fraction=sm.params.validation_fraction,
         detector=sm.params.detector,
         seed=sm.params.seed,
-        threads=sm.threads,
+        threads=min(sm.threads, sm.config["dctr"]["threads"]),
         workers=sm.config["calorimeter"]["ll"]["workers"],
     )
