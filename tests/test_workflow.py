@@ -591,3 +591,66 @@ def test_nan_in_a_generator_file_stops_before_training_and_keeps_the_rest(tmp_pa
     assert not (calo / "weights_hl.h5").exists()  # no training started
     assert (calo / "truth/features.h5").exists()  # what could be computed was kept
     assert (calo / "generated/features/0.h5").exists()
+
+
+def _challenge_file(path, energies_gev, showers, calorimeter):
+    from ganplify.calo.formats import CALOCHALLENGE, ShowerWriter
+
+    with ShowerWriter(path, CALOCHALLENGE, calorimeter=calorimeter) as w:
+        w.append(energies_gev, showers)
+    return str(path)
+
+
+def test_challenge_truth_and_submission_files_get_the_full_summary(tmp_path):
+    """Truth and generator both from CaloChallenge files (dataset 1, photons): the whole summary,
+    with no simulation; a generator file of another data set stops the study before any job."""
+    from ganplify.calo.detector import detector_from_config
+    from ganplify.calo.simulator import FASTSIM, TRUTH, simulate_energies
+
+    g = detector_from_config("dataset1-photons")
+    rng = seeding.rng(0, "challenge-files")
+    files = {}
+    for name, model in (("geant4", TRUTH), ("submission", FASTSIM)):
+        e = rng.choice([1.024, 16.384], 400)
+        showers = simulate_energies(e, rng, model=model, calorimeter=g)
+        files[name] = _challenge_file(tmp_path / f"{name}.h5", e, showers, g)
+    study = {
+        "truth": {"kind": "file", "paths": [files["geant4"]]},
+        "generator": {"kind": "file", "paths": [files["submission"]]},
+    }
+    extra = tmp_path / "files.yaml"
+    extra.write_text(
+        yaml.safe_dump(
+            {"calorimeter": {"run": ["dataset1_photons"], "studies": {"dataset1_photons": study}}}
+        )
+    )
+    work = tmp_path / "work"
+    run(
+        snakemake_cmd(
+            "--cores", "2", "--configfile", *DEMO_CONFIGS, str(extra), *CALO_ONLY, workdir=work
+        )
+    )
+    calo = work / "results/calorimeter/dataset1_photons"
+    assert not (calo / "truth/showers").exists() and not (calo / "generated/showers").exists()
+    bins = pd.read_csv(calo / "energy_bins.csv")
+    assert bins.n_truth.sum() == 400 and bins.n_generated.sum() == 400
+    assert len(bins) == 2  # the files' two energies
+    assert list(pd.read_csv(calo / "challenge_metrics.csv")["sample"]) == ["generated", "dctr_hl"]
+
+    other = detector_from_config("dataset2")
+    wrong = _challenge_file(
+        tmp_path / "dataset2.h5", np.full(5, 10.0), np.zeros((5, other.n_voxels)), other
+    )
+    study["generator"]["paths"] = [wrong]
+    extra.write_text(
+        yaml.safe_dump(
+            {"calorimeter": {"run": ["dataset1_photons"], "studies": {"dataset1_photons": study}}}
+        )
+    )
+    proc = run(
+        snakemake_cmd("-n", "--configfile", *DEMO_CONFIGS, str(extra), workdir=tmp_path / "w2"),
+        check=False,
+    )
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Job stats" not in text
+    assert wrong in text and "6480 voxels, but geometry 'dataset1-photons' has 368" in text
