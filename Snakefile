@@ -38,15 +38,14 @@ include: "rules/calo_summary.smk"
 report: "report/workflow.rst"
 
 
-# Under the SLURM executor: cancel, with a message naming the rule and its request, any job that
-# no node of its partition can ever run (it would pend for ever). GANPLIFY_PENDING_CHECK_S sets
-# how often the queue is read (default 60 s).
+# Under the SLURM executor, before anything is submitted: a job that asks for more CPUs, GPUs or
+# memory than any node of its partition has would pend for ever; stop here instead, naming it.
 onstart:
     plugin = workflow.executor_plugin
-    if plugin is not None and plugin.name == "slurm" and not workflow.remote_exec:
-        from ganplify.core.slurm import PendingWatch
+    if plugin is not None and plugin.name == "slurm":
+        from ganplify.core.slurm import check, request_of
 
-        PendingWatch(float(os.environ.get("GANPLIFY_PENDING_CHECK_S", "60"))).start()
+        check(request_of(job) for job in workflow.dag.needrun_jobs())
 
 
 rule all:

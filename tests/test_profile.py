@@ -31,22 +31,21 @@ def test_profile_name_resolves_after_make_slurm_profile(tmp_path):
     assert "This was a dry-run" in after.stdout + after.stderr
 
 
-def test_the_pending_watch_names_the_rule_and_the_request():
+def test_requests_no_node_can_satisfy_are_named():
     from ganplify.core import slurm
 
-    squeue = "\n".join(
-        [
-            "101|PartitionConfig|rule_ll_dctr_wildcards_ild|4|16000M|gres/gpu:1|debug",
-            "102|Resources|rule_hl_dctr_wildcards_ild|2|16000M|gres/gpu:1|debug",  # just waits
-            "103|PartitionConfig|someone else's job|64|1G||debug",  # not this workflow's
-        ]
-    )
-    jobs = slurm.parse_pending(squeue)
-    assert [j.job_id for j in jobs] == ["101", "102"]
-    bad = slurm.hopeless(jobs)
-    assert [j.rule for j in bad] == ["ll_dctr"] and bad[0].wildcards == "ild"
-    node = slurm.parse_nodes("2|7000|gpu:2\n2+|7000|gpu:2\n")
-    assert node == slurm.NodeLimits(2, 7000, "gpu:2")
-    message = slurm.describe(bad[0], node)
-    assert "rule 'll_dctr' (ild)" in message and "partition 'debug'" in message
-    assert "4 CPUs per task (the largest node has 2)" in message and "PartitionConfig" in message
+    node = slurm.parse_nodes("2|7000|gpu:2\n2+|15000|gpu:tesla:1(S:0)\n")
+    assert node == slurm.NodeLimits(2, 15000, 2)
+    requests = [
+        slurm.Request("ll_dctr", "debug", cpus=4, gpus=1, mem_mb=16000),
+        slurm.Request("ll_dctr", "debug", cpus=4, gpus=1, mem_mb=1000),  # one message per rule
+        slurm.Request("hl_dctr", "debug", cpus=2, gpus=1, mem_mb=1000),  # fits
+        slurm.Request("sample", "other", cpus=64, gpus=0, mem_mb=1),  # partition unknown: left
+    ]
+    messages = slurm.impossible_requests(requests, {"debug": node})
+    assert messages == [
+        "rule 'll_dctr' asks for 4 CPUs per task, but the largest node of partition 'debug' has "
+        "2: SLURM would keep it pending for ever (PartitionConfig).",
+        "rule 'll_dctr' asks for 16000 MB of memory, but the largest node of partition 'debug' "
+        "has 15000: SLURM would keep it pending for ever (PartitionConfig).",
+    ]

@@ -19,7 +19,7 @@ Every module, by part:
 - :mod:`ganplify.core.io`           HDF5 (atomic, with provenance) and CSV outputs
 - :mod:`ganplify.core.checkpoint`   atomic checkpoints that resume only their own training
 - :mod:`ganplify.core.runtime`      job logging, stop signals, fault injection, exit code 75
-- :mod:`ganplify.core.slurm`        a watch that cancels SLURM jobs no node can run, naming them
+- :mod:`ganplify.core.slurm`        SLURM requests no node can satisfy, found before submission
 - :mod:`ganplify.core.plotting`     the figures' style, without global matplotlib state
 - :mod:`ganplify.core.nets`         a plain MLP and seeded initialisation (shared torch helpers)
 - :mod:`ganplify.densities.truth`   camel back, ring and n-D shells (exact pdf, cdf, marginals)
