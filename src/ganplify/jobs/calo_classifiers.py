@@ -202,7 +202,8 @@ def ll_dctr(
             return predict(model, "truth", it), predict(model, "gen", ig)
 
         validation = (positions(chosen["truth"][1]), positions(chosen["gen"][1]))
-        return predictor, validation, np.stack([losses, losses], axis=1)
+        # one epoch, no validation loss per step: the history's validation column stays NaN
+        return predictor, validation, np.stack([losses, np.full_like(losses, np.nan)], axis=1)
 
     cf = cross_fit_with(
         n["truth"],

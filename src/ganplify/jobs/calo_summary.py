@@ -25,16 +25,9 @@ from ..core.io import read_attrs, read_dataset, write_csv
 from .calo_classifiers import hl_inputs
 from .calo_showers import read_features
 
-SUMMARY_COLUMNS = [
-    "observable",
-    "group",
-    "s2_gan",
-    "s2_dctr_hl",
-    "s2_ratio_hl",
-    "r_gan",
-    "r_dctr_hl",
-    "neff_fraction_hl",
-]
+#: dctr_summary.csv: these, then per classifier that ran :data:`PER_CLASSIFIER_COLUMNS`
+SUMMARY_COLUMNS = ["observable", "group", "s2_gan", "r_gan"]
+PER_CLASSIFIER_COLUMNS = ["s2_dctr", "s2_ratio", "r_dctr", "neff_fraction"]
 CLASSIFIER_COLUMNS = [
     "classifier",
     "n_truth",
@@ -71,6 +64,11 @@ def observable_edges(truth: np.ndarray, n_edges: int) -> list[np.ndarray]:
     lo, hi = np.quantile(truth, [0.001, 0.999], axis=0)
     hi = np.where(hi > lo, hi, lo + 1.0)
     return [np.linspace(a, b, int(n_edges)) for a, b in zip(lo, hi, strict=True)]
+
+
+def summary_columns(classifiers) -> list[str]:
+    """The columns of dctr_summary.csv for the classifiers that ran (no empty columns)."""
+    return SUMMARY_COLUMNS + [f"{c}_{n}" for n in classifiers for c in PER_CLASSIFIER_COLUMNS]
 
 
 def calo_summary(
@@ -117,15 +115,7 @@ def calo_summary(
                 f"neff_fraction_{name}": float(attrs["diagnostics"]["n_eff_fraction"]),
             }
         rows.append(row)
-    columns = list(SUMMARY_COLUMNS)
-    for name in per_classifier:
-        if name != "hl":
-            columns += [
-                f"s2_dctr_{name}",
-                f"s2_ratio_{name}",
-                f"r_dctr_{name}",
-                f"neff_fraction_{name}",
-            ]
+    columns = summary_columns(per_classifier)
     write_csv(out_csv, rows, columns)
     classifier_rows = []
     for name, (_, _, attrs) in per_classifier.items():
