@@ -14,8 +14,9 @@ rule reweight_run:
         "results/benchmarks/{study}/reweight_run/{approach}/{i}.tsv"
     wildcard_constraints:
         approach=REWEIGHTED_PATTERN,
+    # a small MLP on ~100 points against a few thousand events: a CPU job (no GPU in the profile)
     conda:
-        "../envs/gpu.yaml"
+        "../envs/cpu.yaml"
     params:
         truth=study_value("truth"),
         quantiles=study_value("quantiles"),

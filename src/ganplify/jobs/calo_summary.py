@@ -27,7 +27,7 @@ from .calo_showers import read_features
 
 #: dctr_summary.csv: these, then per classifier that ran :data:`PER_CLASSIFIER_COLUMNS`
 SUMMARY_COLUMNS = ["observable", "group", "s2_gan", "r_gan"]
-PER_CLASSIFIER_COLUMNS = ["s2_dctr", "s2_ratio", "r_dctr", "neff_fraction"]
+PER_CLASSIFIER_COLUMNS = ["s2_dctr", "s2_ratio", "r_dctr", "neff_fraction", "eq9_ratio"]
 CLASSIFIER_COLUMNS = [
     "classifier",
     "n_truth",
@@ -88,7 +88,7 @@ def calo_summary(
     """S², S² ratio and r per observable for the generator and each weighted version; one row per
     classifier with its AUCs and weight diagnostics. ``weights[name]``: weights file of classifier
     ``name`` ("hl", later "ll"); ``closures[name]``: its closure file."""
-    from ..dctr.metrics import dilution, separation_power
+    from ..dctr.metrics import dilution, events_needed_ratio, separation_power
 
     ft, _ = read_features(truth_file)
     fg, _ = read_features(gen_file)
@@ -113,6 +113,8 @@ def calo_summary(
                 f"s2_ratio_{name}": s2 / s2_gan if s2_gan > 0 else float("nan"),
                 f"r_dctr_{name}": float(r[j]),
                 f"neff_fraction_{name}": float(attrs["diagnostics"]["n_eff_fraction"]),
+                # eq. 9: generated showers needed per truth shower for this observable's mean
+                f"eq9_ratio_{name}": events_needed_ratio(ft[:, j], fg[:, j], w),
             }
         rows.append(row)
     columns = summary_columns(per_classifier)
