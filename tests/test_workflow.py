@@ -514,17 +514,23 @@ def test_calochallenge_study_outputs(demo_run):
             assert set(np.round(e).astype(int)) <= {256, 1024, 4096, 16384, 65536}
             assert len(set(e)) > 1
     table = pd.read_csv(calo / "dctr_summary.csv")
-    assert list(table.columns) == summary_columns(["hl"])  # no empty columns of a classifier
+    assert list(table.columns) == summary_columns(["hl", "ll"])
     assert list(table.observable) == feature_names(geometry)[0]
     assert set(table.group) == {"energy", "centre", "width", "sparsity"}
     classifiers = pd.read_csv(calo / "classifier_summary.csv")
-    assert list(classifiers.classifier) == ["hl"]
+    assert list(classifiers.classifier) == ["hl", "ll"]  # cls-high and cls-low
+    for name in ("hl", "ll"):
+        with h5py.File(calo / f"weights_{name}.h5") as f:
+            w, h_t, h_g = f["weights"][()], f["h_truth"][()], f["h_gen"][()]
+        _assert_dctr_weights(w, h_g, cap=5.0)
+        row = classifiers[classifiers.classifier == name].iloc[0]
+        assert row.auc_gan == pytest.approx(_mann_whitney_auc(h_t, h_g), abs=1e-9)
     bins = pd.read_csv(calo / "energy_bins.csv")
-    assert list(bins.columns) == ENERGY_BIN_COLUMNS and len(bins) == 5
-    assert bins.n_truth.sum() == 600 and bins.n_generated.sum() == 600
+    assert list(bins.columns) == ENERGY_BIN_COLUMNS and len(bins) == 2 * 5
+    assert bins.n_truth.sum() == 2 * 600 and bins.n_generated.sum() == 2 * 600
     metrics = pd.read_csv(calo / "challenge_metrics.csv")
     assert list(metrics.columns) == METRIC_COLUMNS
-    assert list(metrics["sample"]) == ["generated", "dctr_hl"]
+    assert list(metrics["sample"]) == ["generated", "dctr_hl", "dctr_ll"]
     for n in range(2, 9):
         assert (calo / f"figures/fig{n}.png").stat().st_size > 5000
 
@@ -658,9 +664,10 @@ def test_challenge_truth_and_submission_files_get_the_full_summary(tmp_path):
     calo = work / "results/calorimeter/dataset1_photons"
     assert not (calo / "truth/showers").exists() and not (calo / "generated/showers").exists()
     bins = pd.read_csv(calo / "energy_bins.csv")
-    assert bins.n_truth.sum() == 400 and bins.n_generated.sum() == 400
-    assert len(bins) == 2  # the files' two energies
-    assert list(pd.read_csv(calo / "challenge_metrics.csv")["sample"]) == ["generated", "dctr_hl"]
+    assert len(bins) == 2 * 2  # the files' two energies, for cls-high and cls-low
+    assert bins.n_truth.sum() == 2 * 400 and bins.n_generated.sum() == 2 * 400
+    samples = list(pd.read_csv(calo / "challenge_metrics.csv")["sample"])
+    assert samples == ["generated", "dctr_hl", "dctr_ll"]
 
     other = detector_from_config("dataset2")
     wrong = _challenge_file(

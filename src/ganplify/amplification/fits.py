@@ -18,7 +18,8 @@ from iminuit.cost import UnbinnedNLL
 
 from ..densities.truth import folded_normal_cdf, folded_normal_pdf, mixture_cdf, mixture_pdf
 
-#: Parameter order of the 5-parameter camel-back fit (that of :func:`ganplify.densities.truth.mixture_pdf`).
+#: Parameter order of the 5-parameter camel-back fit (that of
+#: :func:`ganplify.densities.truth.mixture_pdf`).
 CAMELBACK_PARAMETERS = ("mu1", "sigma1", "mu2", "sigma2", "frac")
 #: Parameters of the radial fit of the ring and the shells.
 SHELL_PARAMETERS = ("r_mean", "r_sigma")

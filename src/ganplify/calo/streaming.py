@@ -10,7 +10,9 @@ file are independent draws, so consecutive showers are as good a batch as random
 order is shuffled.
 
 Workers read with h5py (each opens its own file handles) and hand out float32 tensors; on CUDA the
-loader pins them for asynchronous copies.
+loader pins them for asynchronous copies. With ``cls_low`` (the CaloChallenge's low-level input, for
+its cylindrical geometries) a batch is not the showers but [log10 E_inc/MeV, voxels / E_inc] per
+shower: the classifier then sees the incident energy, and its weights are w(x | E).
 """
 
 from __future__ import annotations
@@ -53,25 +55,37 @@ def slices(segments: Sequence[tuple[str, str, int, int]], size: int) -> list[Sli
     return out
 
 
-class _Reader:
-    """Open files once per worker; read a slice as float32 (n, layers, x, y)."""
+def cls_low_inputs(energies_mev, showers) -> np.ndarray:
+    """The challenge's cls-low vector: [log10 E_inc/MeV, voxels / E_inc], float32."""
+    e = np.asarray(energies_mev, dtype=np.float64).reshape(-1, 1)
+    s = np.asarray(showers, dtype=np.float64).reshape(len(e), -1)
+    return np.concatenate([np.log10(e), s / e], axis=1).astype(np.float32)
 
-    def __init__(self, shape):
+
+class _Reader:
+    """Open files once per worker; read a slice as float32 (n, *shape), or as cls-low vectors."""
+
+    def __init__(self, shape, cls_low: bool = False):
         self.files: dict[str, h5py.File] = {}
-        self.shape = tuple(shape)
+        self.shape, self.cls_low = tuple(shape), bool(cls_low)
 
     def read(self, s: Slice) -> np.ndarray:
         f = self.files.get(s.path)
         if f is None:
             f = self.files[s.path] = h5py.File(s.path, "r")
-        name = formats.dataset_names(s.format)[1]
-        return np.asarray(f[name][s.start : s.stop], dtype=np.float32).reshape(s.n, *self.shape)
+        e_name, s_name = formats.dataset_names(s.format)
+        showers = np.asarray(f[s_name][s.start : s.stop], dtype=np.float32)
+        if self.cls_low:
+            return cls_low_inputs(f[e_name][s.start : s.stop], showers)
+        return showers.reshape(s.n, *self.shape)
 
 
 class PairedBatches(IterableDataset):
     """Training batches: generated slice k with truth slice ``pairs[k]``, labels 0 and 1."""
 
-    def __init__(self, gen: Sequence[Slice], truth: Sequence[Slice], shape, *, seed: int):
+    def __init__(
+        self, gen: Sequence[Slice], truth: Sequence[Slice], shape, *, seed: int, cls_low=False
+    ):
         rng = np.random.default_rng(seed)
         self.gen = [gen[i] for i in rng.permutation(len(gen))]
         # the truth slices cycle, each pass in a new random order, until every generated slice
@@ -80,7 +94,7 @@ class PairedBatches(IterableDataset):
         while len(order) < len(self.gen):
             order += rng.permutation(len(truth)).tolist()
         self.truth = [truth[i] for i in order[: len(self.gen)]]
-        self.shape = shape
+        self.shape, self.cls_low = shape, cls_low
 
     def __len__(self) -> int:
         return len(self.gen)
@@ -88,7 +102,7 @@ class PairedBatches(IterableDataset):
     def __iter__(self):
         info = get_worker_info()
         worker, workers = (0, 1) if info is None else (info.id, info.num_workers)
-        reader = _Reader(self.shape)
+        reader = _Reader(self.shape, self.cls_low)
         for k in range(worker, len(self.gen), workers):
             g, t = reader.read(self.gen[k]), reader.read(self.truth[k])
             x = torch.from_numpy(np.concatenate([g, t]))
@@ -99,8 +113,8 @@ class PairedBatches(IterableDataset):
 class SliceBatches(IterableDataset):
     """Inference batches: each slice's showers and their positions in the sample."""
 
-    def __init__(self, parts: Sequence[Slice], shape):
-        self.parts, self.shape = list(parts), shape
+    def __init__(self, parts: Sequence[Slice], shape, cls_low=False):
+        self.parts, self.shape, self.cls_low = list(parts), shape, cls_low
 
     def __len__(self) -> int:
         return len(self.parts)
@@ -108,7 +122,7 @@ class SliceBatches(IterableDataset):
     def __iter__(self):
         info = get_worker_info()
         worker, workers = (0, 1) if info is None else (info.id, info.num_workers)
-        reader = _Reader(self.shape)
+        reader = _Reader(self.shape, self.cls_low)
         for k in range(worker, len(self.parts), workers):
             s = self.parts[k]
             yield torch.from_numpy(reader.read(s)), torch.arange(s.index, s.index + s.n)

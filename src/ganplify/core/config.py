@@ -148,13 +148,6 @@ def _calorimeter_problems(calo: Mapping) -> list[str]:
                 problems.append(
                     f"{where}.{key}.n_showers': kind {sample['kind']!r} needs n_showers"
                 )
-        detector = study["detector"]
-        cartesian = detector == "ild" or (isinstance(detector, Mapping) and "xml" not in detector)
-        if "ll" in study.get("classifiers", calo["classifiers"]) and not cartesian:
-            problems.append(
-                f"{where}.classifiers': 'll' (the 3D CNN) needs the Cartesian ECAL; "
-                f"detector {study['detector']!r} is cylindrical (use [hl])"
-            )
         sim = {"simulator", "fastsim"} & {study["truth"]["kind"], study["generator"]["kind"]}
         if sim and study["detector"] == "dataset1-pions":
             problems.append(

@@ -9,7 +9,13 @@ LeakyReLU(0.01) after every layer but the last. BCE, Adam (lr 1e-3), **one** epo
 training learns the generator's artefacts), then temperature scaling; the weights are capped at 5
 (:mod:`.weights`).
 
-Cell energies enter as log(1 + E/MeV): the raw energies span five decades within one shower. The
+Cell energies enter as log(1 + E/MeV): the raw energies span five decades within one shower.
+
+For the CaloChallenge's cylindrical geometries the low-level classifier is the challenge's cls-low
+network instead (:class:`VoxelMLP`): dense layers of ``hidden`` with LeakyReLU on the vector
+[log10 E_inc, voxels / E_inc] (:func:`ganplify.calo.streaming.cls_low_inputs`), no flips (the
+voxels have no mirror symmetry in their flattened order). The challenge trains 3 × 2048 units for
+50 epochs; here the LL settings apply (one epoch, the paper's recipe for the LL weights). The
 training loop takes any iterable of ``(showers, labels)`` batches (see
 :mod:`ganplify.calo.streaming`), moves them to the device asynchronously, and optionally runs the
 network under bfloat16 autocast.
@@ -84,9 +90,35 @@ class ShowerCNN(nn.Module):
         return x[:, 0]
 
 
-def init_network(model: ShowerCNN, gen: torch.Generator) -> None:
+class VoxelMLP(nn.Module):
+    """cls-low vectors ``(B, 1 + voxels)`` → one logit each (dense ``hidden``, LeakyReLU)."""
+
+    def __init__(self, cfg: LowLevelConfig, n_inputs: int):
+        super().__init__()
+        self.slope = cfg.leaky_slope
+        sizes = [int(n_inputs), *cfg.hidden, 1]
+        self.dense = nn.ModuleList(
+            nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for j, layer in enumerate(self.dense):
+            x = layer(x)
+            if j < len(self.dense) - 1:
+                x = F.leaky_relu(x, self.slope)
+        return x[:, 0]
+
+
+def build_network(cfg: LowLevelConfig, shape) -> nn.Module:
+    """The 3D CNN for showers of shape (layers, x, y); the cls-low MLP for flat inputs (n,)."""
+    return ShowerCNN(cfg, shape) if len(shape) == 3 else VoxelMLP(cfg, shape[0])
+
+
+def init_network(model: nn.Module, gen: torch.Generator) -> None:
     """PyTorch's default initialisation of every layer, drawn from ``gen``."""
     init_linear_layers(model, gen)
+    if not isinstance(model, ShowerCNN):
+        return
     with torch.no_grad():
         for conv in (model.conv1, model.conv2, model.conv3):
             fan_in = conv.in_channels * int(np.prod(conv.kernel_size))
@@ -115,12 +147,14 @@ def train_network(
     device="cpu",
     shape=(30, 30, 30),
     log_every: int = 100,
-) -> tuple[ShowerCNN, np.ndarray]:
+) -> tuple[nn.Module, np.ndarray]:
     """Train a fresh network on ``batches`` (iterated ``cfg.epochs`` times; each iteration of the
-    iterable is one epoch). Returns the model and the loss per step."""
+    iterable is one epoch): the 3D CNN for shape (layers, x, y), the cls-low MLP for a flat input
+    of shape (n,). Returns the model and the loss per step."""
     device = torch.device(device)
     gen = torch.Generator().manual_seed(int(seed))
-    model = ShowerCNN(cfg, shape)
+    model = build_network(cfg, shape)
+    flip = cfg.flip and isinstance(model, ShowerCNN)
     init_network(model, gen)
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
@@ -130,7 +164,7 @@ def train_network(
         for step, (x, y) in enumerate(batches):
             x = x.to(device, non_blocking=True)
             y = y.to(device, non_blocking=True)
-            if cfg.flip:
+            if flip:
                 x = _flip(x, gen)
             with autocast(device, cfg.bf16):
                 logits = model(x)
@@ -148,7 +182,7 @@ def train_network(
 
 @torch.no_grad()
 def predict_batches(
-    model: ShowerCNN, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], n: int, *, bf16=False
+    model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], n: int, *, bf16=False
 ) -> np.ndarray:
     """Outputs h = sigmoid(logit) for batches of ``(showers, positions)``; ``n``: the sample size
     (positions not in any batch stay NaN)."""

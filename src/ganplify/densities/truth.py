@@ -122,9 +122,9 @@ class Shell:
     n = 1 is exactly the camel back: ±|N(4, 1)| has density ½N(−4, 1) + ½N(4, 1).
 
     In hyperspherical coordinates (r, φ_1 … φ_{n−1}) — see
-    :func:`ganplify.amplification.quantiles.to_hyperspherical` — the coordinates are independent under this
-    density: r follows the folded normal, φ_k (k ≤ n − 2) has density ∝ sin^{n−1−k}(φ_k) on [0, π],
-    and the last angle is uniform on [0, 2π).
+    :func:`ganplify.amplification.quantiles.to_hyperspherical` — the coordinates are independent
+    under this density: r follows the folded normal, φ_k (k ≤ n − 2) has density
+    ∝ sin^{n−1−k}(φ_k) on [0, π], and the last angle is uniform on [0, 2π).
     """
 
     dim: int = 2

@@ -3,8 +3,9 @@
 - ``hl``: the cross-fitted MLP on the high-level inputs (:class:`ganplify.calo.features.
   FeatureSet`): the paper's 33 for the ILD-like ECAL; the challenge's cls-high vector for a
   CaloChallenge geometry, which holds log10 E_inc, so that the weights are w(x | E).
-- ``ll``: the paper's 3D CNN on the showers themselves, streamed from the chunk files
-  (Cartesian geometries).
+- ``ll``: on the showers themselves, streamed from the chunk files: the paper's 3D CNN for the
+  Cartesian ECAL; the challenge's cls-low network on [log10 E_inc, voxels / E_inc] for its
+  cylindrical geometries (conditional too).
 - the closure test of either: a fresh cross-fitted HL classifier of truth against the *weighted*
   generated showers.
 
@@ -144,7 +145,10 @@ def ll_dctr(
 
     cfg = LowLevelConfig.from_config(network)
     device = torch_device(threads)
-    shape = detector_from_config(detector).shape
+    geometry = detector_from_config(detector)
+    # the Cartesian ECAL: the 3D CNN on the showers; a CaloChallenge geometry: the cls-low MLP
+    cls_low = geometry.kind != "cartesian"
+    shape = geometry.shape if not cls_low else (1 + geometry.n_voxels,)
     size = max(1, cfg.batch_size // 2)
     parts = {
         "truth": slices([(s.path, s.format, s.start, s.stop) for s in truth_segments], size),
@@ -163,7 +167,9 @@ def ll_dctr(
     def predict(model, sample: str, index: np.ndarray) -> np.ndarray:
         wanted = set(index.tolist())
         chosen = [p for p in parts[sample] if p.index in wanted]
-        batches = loader(SliceBatches(chosen, shape), workers=workers, device=device)
+        batches = loader(
+            SliceBatches(chosen, geometry.shape, cls_low), workers=workers, device=device
+        )
         return predict_batches(model, batches, n[sample], bf16=cfg.bf16)[index]
 
     def train_fold(f, _idx_t, _idx_g):
@@ -186,8 +192,9 @@ def ll_dctr(
         data = PairedBatches(
             chosen["gen"][0],
             chosen["truth"][0],
-            shape,
+            geometry.shape,
             seed=seeding.torch_seed(seed, "calorimeter", calo, "ll", "batches", f),
+            cls_low=cls_low,
         )
         model, losses = train_network(
             loader(data, workers=workers, device=device),
