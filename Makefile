@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CORES ?= all
 
-.PHONY: setup demo study report test lint format clean slurm-profile
+.PHONY: setup demo study report test lint format clean slurm-profile device-wheels device-check-dry
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -56,3 +56,17 @@ slurm-profile:
 	  echo "$(SNAKEMAKE_PROFILES)/slurm exists and is not this repository's profile: left alone"; exit 1; fi
 	ln -sfn $(CURDIR)/profiles/slurm $(SNAKEMAKE_PROFILES)/slurm
 	@echo "snakemake --profile slurm now uses $(CURDIR)/profiles/slurm"
+
+# The prepared GPU check (benchmarks/device_check.sh) runs on a lent machine with Python 3.12 and
+# torch but none of our other dependencies, and no network: carry these wheels there.
+DEVICE_WHEELS ?= .device-wheels
+device-wheels: $(STAMP)
+	$(BIN)/python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+	  --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+	  --platform manylinux2014_x86_64 --platform any -d $(DEVICE_WHEELS) \
+	  pyyaml==6.0.3 iminuit==2.33.0 jsonschema==4.26.0 jsonschema-specifications referencing \
+	  rpds-py attrs typing-extensions
+	@du -sh $(DEVICE_WHEELS)
+
+device-check-dry: $(STAMP)
+	PYTHON=$(BIN)/python benchmarks/device_check.sh --dry-run

@@ -8,7 +8,7 @@
 checkpoint's hyper-parameter hash keeps variants apart) and ``--max-minutes`` stops training after
 that much wall time and evaluates the generators where they are.
 
-Trains the GANs of runs 0 … runs−1 of the study exactly as `rule train_gan` would (same samples,
+Trains the GANs of runs 0 … runs−1 of the study exactly as `rule train_block` would (same samples,
 same member seeds; members batched, which does not change any member's random stream) and reports,
 per run: the per-mode mean and width of 100,000 generated events, the quantile MSE and equivalent
 events at K = 10, 20, 50 for 10,000 and 100,000 generated events, and the training sample's own
@@ -33,7 +33,7 @@ from ganplify.amplification.cells import quantile_edges
 from ganplify.amplification.equivalence import equivalent_events
 from ganplify.amplification.quantiles import cell_fractions, quantile_mse
 from ganplify.core import seeding
-from ganplify.core.config import load_config
+from ganplify.core.config import load_config, training_sizes
 from ganplify.core.runtime import Preempted
 from ganplify.gan.models import GanArchitecture, MemberStreams
 from ganplify.gan.training import GanTrainer, TrainingConfig, train
@@ -65,7 +65,11 @@ def main(argv=None):
     truth = truth_from_config(study_cfg["truth"])
     runs = range(a.runs)
     samples = np.stack(
-        [truth.sample(study_cfg["n_train"], seeding.sample_rng(seed, a.study, i)) for i in runs]
+        # the study's first training size (config.yaml: the paper's 100 points)
+        [
+            truth.sample(training_sizes(study_cfg)[0], seeding.sample_rng(seed, a.study, i))
+            for i in runs
+        ]
     )
     arch = GanArchitecture.from_config(gan_cfg["architecture"], dim=samples.shape[2])
     tcfg = TrainingConfig.from_config(gan_cfg["training"])

@@ -258,3 +258,15 @@ def test_toy_densities_are_normalised_mixtures(make):
     nearest = np.argmin(((x[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
     counts = np.bincount(nearest, minlength=len(centres))
     assert stats.chisquare(counts).pvalue > 1e-3
+
+
+def test_the_statistical_floor_of_s2_matches_monte_carlo():
+    """Two samples of one density: mean S² over replicas ≈ (B − 1)(1/n1 + 1/n2)/4."""
+    from ganplify.dctr.metrics import expected_separation_power_of_equal_samples
+
+    rng = seeding.rng(9, "s2-floor")
+    edges = np.linspace(-2.5, 2.5, 20)  # 19 bins, all well populated
+    for n1, n2 in ((600, 600), (2000, 500)):
+        s2 = [separation_power(rng.normal(size=n1), rng.normal(size=n2), edges) for _ in range(400)]
+        exact = expected_separation_power_of_equal_samples(n1, n2, 19)
+        assert np.mean(s2) == pytest.approx(exact, rel=0.08)

@@ -45,6 +45,17 @@ def separation_power(x1, x2, bins, w1=None, w2=None) -> float:
     )
 
 
+def expected_separation_power_of_equal_samples(n1: float, n2: float, n_bins: int) -> float:
+    """The statistical floor of S²: its expectation for two samples of sizes ``n1`` and ``n2``
+    drawn from the *same* density, in ``n_bins`` populated bins (large-count limit).
+
+    Per bin h1 − h2 has variance p (1/n1 + 1/n2) and h1 + h2 ≈ 2p, so each of the n_bins − 1
+    free bins adds (1/n1 + 1/n2)/2 to Σ (h1 − h2)²/(h1 + h2): E[S²] = (n_bins − 1)(1/n1 + 1/n2)/4.
+    An S² near it says the samples agree within their statistics; for weighted samples use N_eff.
+    """
+    return (n_bins - 1) * (1.0 / n1 + 1.0 / n2) / 4.0
+
+
 def bootstrap_std_of_means(f, w=None, *, n_replicas: int = 200, rng: np.random.Generator):
     """Poisson(1)-bootstrap standard deviation of the weighted mean of each observable.
 

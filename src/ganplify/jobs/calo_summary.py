@@ -51,6 +51,7 @@ ENERGY_BIN_COLUMNS = [
     "median_s2_gan",
     "median_s2_dctr",
     "median_s2_ratio",
+    "s2_floor",
     "fraction_lowered",
     "median_r_dctr",
     "neff_fraction",
@@ -267,7 +268,11 @@ def energy_bins(
     n_log_bins: int = 5,
 ) -> list[dict]:
     """S² and r summaries over the observables per bin of incident energy, per classifier."""
-    from ..dctr.metrics import dilution, separation_power
+    from ..dctr.metrics import (
+        dilution,
+        expected_separation_power_of_equal_samples,
+        separation_power,
+    )
     from ..dctr.weights import effective_sample_size
 
     geometry = detector_from_config(detector)
@@ -302,6 +307,10 @@ def energy_bins(
                     "median_s2_ratio": float(np.median(s2w[live] / s2g[live]))
                     if live.any()
                     else float("nan"),
+                    # S² of two samples of the same density (the weighted one at its N_eff)
+                    "s2_floor": expected_separation_power_of_equal_samples(
+                        len(t), effective_sample_size(wb), int(n_edges) - 1
+                    ),
                     "fraction_lowered": float(np.mean(s2w[live] < s2g[live]))
                     if live.any()
                     else float("nan"),
