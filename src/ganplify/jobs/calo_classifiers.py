@@ -26,7 +26,7 @@ from ..core import seeding
 from ..core.io import provenance, read_dataset, write_h5
 from ..core.runtime import inject_fault
 from .calo_showers import Segment, read_features
-from .common import cross_fit_job, torch_device
+from .common import cross_fit_job, reweight_job, torch_device
 
 log = logging.getLogger("ganplify")
 
@@ -36,11 +36,6 @@ def hl_inputs(features_file, detector) -> np.ndarray:
     the challenge's cls-high vector (with log10 E_inc: conditional weights) otherwise."""
     obs, energies = read_features(features_file)
     return feature_set(detector_from_config(detector)).hl(obs, energies)
-
-
-def _hl_cross_fit(truth_file, gen_file, detector, **kw):
-    """Cross-fit the HL-feature MLP (:func:`.common.cross_fit_job` on the HL inputs)."""
-    return cross_fit_job(hl_inputs(truth_file, detector), hl_inputs(gen_file, detector), **kw)
 
 
 def hl_dctr(
@@ -59,12 +54,11 @@ def hl_dctr(
 ) -> None:
     """The cross-fitted high-level classifier and the generated showers' weights."""
     inject_fault(out)
-    from ..dctr.weights import WeightSettings, dctr_weights
-
-    cf, datasets, attrs = _hl_cross_fit(
-        truth_file,
-        gen_file,
-        detector,
+    diag = reweight_job(
+        hl_inputs(truth_file, detector),
+        hl_inputs(gen_file, detector),
+        out,
+        weights=weights,
         classifier=classifier,
         folds=folds,
         calibration=calibration,
@@ -72,9 +66,6 @@ def hl_dctr(
         identity=("calorimeter", calo, "hl", "dctr"),
         threads=threads,
     )
-    w, diag = dctr_weights(cf.h_gen, WeightSettings.from_config(weights))
-    attrs |= {"weight_settings": dict(weights), "diagnostics": diag.as_dict()}
-    write_h5(out, {**datasets, "weights": w}, provenance(**attrs))
     log.info("HL weights: %s", diag.as_dict())
 
 
@@ -97,10 +88,9 @@ def closure(
     of truth against the *weighted* generated showers. AUC ≈ 0.5 when the weights are right (as far
     as the HL features can tell)."""
     inject_fault(out)
-    _, datasets, attrs = _hl_cross_fit(
-        truth_file,
-        gen_file,
-        detector,
+    _, datasets, attrs = cross_fit_job(
+        hl_inputs(truth_file, detector),
+        hl_inputs(gen_file, detector),
         classifier=classifier,
         folds=folds,
         calibration=calibration,

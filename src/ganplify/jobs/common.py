@@ -8,7 +8,8 @@ group ``quantiles`` with one dataset ``K{K}`` per number of cells — the run's 
 tables.
 
 The DCTR jobs (toys, calorimeter) share :func:`cross_fit_job`: one cross-fitted classifier of
-truth against generated events, with the datasets and attributes every weights file holds.
+truth against generated events, with the datasets and attributes every weights file holds; and
+:func:`reweight_job`, which turns it into a weights file.
 """
 
 from __future__ import annotations
@@ -97,6 +98,20 @@ def cross_fit_job(
         "jsd": jsd_from_bce(h, y, sample_w),
     }
     return cf, datasets, attrs
+
+
+def reweight_job(x_truth, x_gen, out, *, weights: Mapping, extra_attrs: Mapping = (), **fit):
+    """The DCTR weights file of ``x_gen`` against ``x_truth``: :func:`cross_fit_job` (``fit``:
+    its keyword arguments), then w = h/(1 − h) clipped, capped and normalised with their
+    diagnostics, written to ``out``. Returns the diagnostics."""
+    from ..core.io import provenance, write_h5
+    from ..dctr.weights import WeightSettings, dctr_weights
+
+    cf, datasets, attrs = cross_fit_job(x_truth, x_gen, **fit)
+    w, diag = dctr_weights(cf.h_gen, WeightSettings.from_config(weights))
+    attrs |= {**dict(extra_attrs), "weight_settings": dict(weights), "diagnostics": diag.as_dict()}
+    write_h5(out, {**datasets, "weights": w}, provenance(**attrs))
+    return diag
 
 
 def quantile_key(n_cells: int) -> str:

@@ -18,7 +18,7 @@ from ..core import seeding
 from ..core.io import provenance, read_attrs, read_dataset, write_csv, write_h5
 from ..core.runtime import inject_fault
 from ..densities.toys import TOYS
-from .common import cross_fit_job, torch_device
+from .common import cross_fit_job, reweight_job, torch_device
 
 log = logging.getLogger("ganplify")
 
@@ -101,10 +101,11 @@ def toy_dctr(
 ) -> None:
     """Cross-fitted DCTR classifier of truth against the GAN: out-of-fold h and weights."""
     inject_fault(out)
-    from ..dctr.weights import WeightSettings, dctr_weights
-
-    cf, datasets, attrs = cross_fit_job(
+    diag = reweight_job(
         *_classifier_inputs(truth_file, gan_file),
+        out,
+        weights=weights,
+        extra_attrs={"toy": toy},
         classifier=classifier,
         folds=folds,
         calibration=calibration,
@@ -112,9 +113,6 @@ def toy_dctr(
         identity=("dctr_toys", toy, "dctr"),
         threads=threads,
     )
-    w, diag = dctr_weights(cf.h_gen, WeightSettings.from_config(weights))
-    attrs |= {"toy": toy, "weight_settings": dict(weights), "diagnostics": diag.as_dict()}
-    write_h5(out, {**datasets, "weights": w}, provenance(**attrs))
     log.info("toy %s: weights %s", toy, diag.as_dict())
 
 
