@@ -559,24 +559,50 @@ def _generator_config(tmp_path, path, study="ild"):
     return extra
 
 
-def test_a_users_generator_file_is_reweighted(tmp_path):
-    """kind: file — the user's own showers (CaloChallenge format) get DCTR weights and summaries."""
+def test_a_users_generator_file_is_reweighted_and_corrected(tmp_path):
+    """kind: file — the user's own showers (CaloChallenge format) get DCTR weights and summaries,
+    and the weights correct them: with a classifier that trains (30 epochs on 1,200 + 1,200
+    showers), S² of the 33 HL inputs falls and the closure AUC is below the generator's."""
     from ganplify.calo.simulator import FASTSIM, simulate
 
-    showers = simulate(400, seeding.rng(0, "user-file"), model=FASTSIM)
+    showers = simulate(1200, seeding.rng(0, "user-file"), model=FASTSIM)
     path, extra = _generator_files(tmp_path, showers)
+    trains = tmp_path / "trains.yaml"
+    trains.write_text(
+        yaml.safe_dump(
+            {
+                "calorimeter": {
+                    "studies": {"ild": {"truth": {"n_showers": 1200}, "classifiers": ["hl"]}},
+                    "chunk": 600,
+                    "hl": {"epochs": 30, "patience": 5},
+                }
+            }
+        )
+    )
     work = tmp_path / "work"
     run(
         snakemake_cmd(
-            "--cores", "2", "--configfile", *DEMO_CONFIGS, str(extra), *CALO_ONLY, workdir=work
+            "--cores",
+            "2",
+            "--configfile",
+            *DEMO_CONFIGS,
+            str(extra),
+            str(trains),
+            *CALO_ONLY,
+            workdir=work,
         )
     )
     calo = work / "results/calorimeter/ild"
     assert not (calo / "generated/showers").exists()  # read from the user's file, not simulated
     assert read_attrs(calo / "generated/features/1.h5")["source"] == str(path)
     with h5py.File(calo / "weights_hl.h5") as f:
-        assert f["weights"].shape == (400,)
-    assert len(pd.read_csv(calo / "dctr_summary.csv")) == len(OBSERVABLES)
+        assert f["weights"].shape == (1200,)
+    table = pd.read_csv(calo / "dctr_summary.csv")
+    assert len(table) == len(OBSERVABLES)
+    hl = table[table.group == "hl"]
+    assert (hl.s2_dctr_hl < hl.s2_gan).mean() > 0.8 and hl.s2_ratio_hl.median() < 0.6
+    row = pd.read_csv(calo / "classifier_summary.csv").iloc[0]
+    assert row.auc_closure < row.auc_gan - 0.1
 
 
 def test_a_bad_generator_file_stops_the_study_before_any_job(tmp_path):
