@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from ganplify.core.approaches import APPROACHES, generators, trained
+from ganplify.densities.toys import TOYS as TOYS_REGISTRY
 from ganplify.core.config import (
     expand_training_sizes,
     selected_studies,
@@ -44,7 +45,7 @@ localrules:
 wildcard_constraints:
     study="[a-z][a-z0-9_]*",
     i=r"\d+",
-    toy="bimodal_1d|circle_8|grid_5x5",
+    toy="|".join(TOYS_REGISTRY),
     calo="[a-z][a-z0-9_]*",
     sample="truth|generated",
     k=r"\d+",

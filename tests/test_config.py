@@ -129,3 +129,12 @@ def test_reweighting_and_size_lists_are_checked(config, mutate, fragment):
     with pytest.raises(ConfigError) as err:
         validate_config(config)
     assert fragment in str(err.value)
+
+
+def test_the_schema_knows_exactly_the_registered_toys():
+    import yaml
+
+    from ganplify.densities.toys import TOYS
+
+    schema = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())
+    assert schema["$defs"]["toy"]["enum"] == list(TOYS)

@@ -410,6 +410,14 @@ def _mann_whitney_auc(h_truth, h_gen) -> float:
     return (ranks[:n_t].sum() - n_t * (n_t + 1) / 2) / (n_t * n_g)
 
 
+def _demo_settings(*keys):
+    """A value of the config the demo run used (config.yaml, then DEMO_CONFIGS)."""
+    value = load_config(REPO / "config.yaml", *DEMO_CONFIGS)
+    for key in keys:
+        value = value[key]
+    return value
+
+
 def _assert_dctr_weights(w, h_gen, cap, eps=1e-6):
     """w = min(h/(1 − h), cap) with h clipped to [eps, 1 − eps], normalised to mean 1."""
     h = np.clip(h_gen, eps, 1 - eps)
@@ -435,7 +443,7 @@ def test_dctr_toy_study_outputs(demo_run):
             assert w.shape == (3000,) and set(f["fold_gen"][()]) == {0, 1}
         # the weights are the capped, normalised h/(1 − h) of the stored out-of-fold outputs, and
         # the summary's numbers are those of these files, recomputed here independently
-        _assert_dctr_weights(w, h_g, cap=5.0)
+        _assert_dctr_weights(w, h_g, cap=_demo_settings("dctr", "weights", "cap"))
         rows = table[table.toy == toy]
         np.testing.assert_allclose(rows.neff_fraction, w.sum() ** 2 / (w**2).sum() / len(w))
         np.testing.assert_allclose(rows.auc_gan, _mann_whitney_auc(h_t, h_g), atol=1e-9)
@@ -476,14 +484,17 @@ def test_calorimeter_study_outputs(demo_run):
         assert (
             w.shape == (600,) and read_attrs(calo / f"weights_{name}.h5")["diagnostics"]["n"] == 600
         )
-        _assert_dctr_weights(w, h_g, cap=5.0)
+        # the LL weights have their own cap (calorimeter.ll.cap; the paper's 5)
+        cap = _demo_settings(*(("calorimeter", "ll") if name == "ll" else ("dctr", "weights")))
+        _assert_dctr_weights(w, h_g, cap=cap["cap"])
         row = classifiers[classifiers.classifier == name].iloc[0]
         assert row.auc_gan == pytest.approx(_mann_whitney_auc(h_t, h_g), abs=1e-9)
         assert row.neff_fraction == pytest.approx(w.sum() ** 2 / (w**2).sum() / len(w))
         assert read_attrs(calo / f"closure_{name}.h5")["judged"] == name
-    # the low-level weights: temperature-scaled and capped at 5 (the paper's choices)
-    assert read_attrs(calo / "weights_ll.h5")["weight_settings"]["cap"] == 5.0
-    assert read_attrs(calo / "weights_ll.h5")["calibration"] == "temperature"
+    # the low-level weights: with their own calibration and cap (the paper: temperature, 5)
+    ll = _demo_settings("calorimeter", "ll")
+    assert read_attrs(calo / "weights_ll.h5")["weight_settings"]["cap"] == ll["cap"]
+    assert read_attrs(calo / "weights_ll.h5")["calibration"] == ll["calibration"]
     with h5py.File(calo / "generated/features.h5") as f:
         assert f["observables"].shape == (600, len(OBSERVABLES))
     for k in (0, 1):  # 600 showers in chunks of 300, the truth and the generator
@@ -522,7 +533,8 @@ def test_calochallenge_study_outputs(demo_run):
     for name in ("hl", "ll"):
         with h5py.File(calo / f"weights_{name}.h5") as f:
             w, h_t, h_g = f["weights"][()], f["h_truth"][()], f["h_gen"][()]
-        _assert_dctr_weights(w, h_g, cap=5.0)
+        cap = _demo_settings(*(("calorimeter", "ll") if name == "ll" else ("dctr", "weights")))
+        _assert_dctr_weights(w, h_g, cap=cap["cap"])
         row = classifiers[classifiers.classifier == name].iloc[0]
         assert row.auc_gan == pytest.approx(_mann_whitney_auc(h_t, h_g), abs=1e-9)
     bins = pd.read_csv(calo / "energy_bins.csv")
