@@ -80,3 +80,33 @@ rule calo_closure:
         seed=config["seed"],
     script:
         "../workflow_scripts/calo_closure.py"
+
+
+rule ll_closure:
+    input:
+        features=[
+            "results/calorimeter/{calo}/truth/features.h5",
+            "results/calorimeter/{calo}/generated/features.h5",
+        ],
+        showers=all_segment_files,
+        weights="results/calorimeter/{calo}/weights_{classifier}.h5",
+    output:
+        "results/calorimeter/{calo}/ll_closure_{classifier}.h5",
+    log:
+        "logs/calorimeter/{calo}/ll_closure_{classifier}.log",
+    benchmark:
+        "results/benchmarks/calorimeter/{calo}/ll_closure_{classifier}.tsv"
+    conda:
+        "../envs/gpu.yaml"
+    threads: config["dctr"]["threads"] + config["calorimeter"]["ll"]["workers"]
+    params:
+        truth_segments=lambda w: [s.__dict__ for s in SEGMENTS[w.calo]["truth"]],
+        gen_segments=lambda w: [s.__dict__ for s in SEGMENTS[w.calo]["generated"]],
+        network=ll_network_settings,
+        folds=config["dctr"]["folds"],
+        calibration=config["calorimeter"]["ll"]["calibration"],
+        validation_fraction=config["calorimeter"]["ll"]["validation_fraction"],
+        detector=calo_value("detector"),
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/ll_closure.py"

@@ -260,10 +260,15 @@ def calo_weight_files(wildcards):
 
 
 def calo_classifier_files(wildcards):
-    """Weights and closure files of each of a study's classifiers, {weights,closure}_{name}."""
+    """Weights and closure files of each of a study's classifiers: weights_{name}, and per judge
+    of the study's `closures` closure_{name} (HL features) and ll_closure_{name} (low level).
+    """
+    study = CALO[wildcards.calo]
+    prefix = {"hl": "closure", "ll": "ll_closure"}
     return calo_weight_files(wildcards) | {
-        f"closure_{name}": f"results/calorimeter/{wildcards.calo}/closure_{name}.h5"
-        for name in CALO[wildcards.calo]["classifiers"]
+        f"{prefix[judge]}_{name}": f"results/calorimeter/{wildcards.calo}/{prefix[judge]}_{name}.h5"
+        for name in study["classifiers"]
+        for judge in study["closures"]
     }
 
 

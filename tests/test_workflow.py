@@ -478,6 +478,7 @@ def test_calorimeter_study_outputs(demo_run):
     assert list(classifiers.columns) == CLASSIFIER_COLUMNS
     assert list(classifiers.classifier) == ["hl", "ll"]
     assert classifiers.n_truth[0] == 600 and classifiers.n_generated[0] == 600
+    assert classifiers.auc_closure_ll.isna().all()  # the demo's ILD study: closures [hl] only
     for name in ("hl", "ll"):
         with h5py.File(calo / f"weights_{name}.h5") as f:
             w, h_t, h_g = f["weights"][()], f["h_truth"][()], f["h_gen"][()]
@@ -530,6 +531,13 @@ def test_calochallenge_study_outputs(demo_run):
     assert set(table.group) == {"energy", "centre", "width", "sparsity"}
     classifiers = pd.read_csv(calo / "classifier_summary.csv")
     assert list(classifiers.classifier) == ["hl", "ll"]  # cls-high and cls-low
+    # both closures ran: cls-high (HL features) and cls-low (voxels) on the weighted showers
+    assert classifiers.auc_closure.notna().all() and classifiers.auc_closure_ll.notna().all()
+    for name in ("hl", "ll"):
+        attrs = read_attrs(calo / f"ll_closure_{name}.h5")
+        assert attrs["judged"] == name and attrs["auc"] == pytest.approx(
+            classifiers.set_index("classifier").auc_closure_ll[name]
+        )
     for name in ("hl", "ll"):
         with h5py.File(calo / f"weights_{name}.h5") as f:
             w, h_t, h_g = f["weights"][()], f["h_truth"][()], f["h_gen"][()]

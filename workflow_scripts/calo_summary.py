@@ -18,7 +18,10 @@ with job(sm.log[0]):
         sm.input.truth,
         sm.input.generated,
         weights,
-        {name: sm.input[f"closure_{name}"] for name in sm.params.classifiers},
+        {
+            name: {j: sm.input[f"{p}_{name}"] for j, p in sm.params.closure_files.items()}
+            for name in sm.params.classifiers
+        },
         sm.output.summary,
         sm.output.classifiers,
         **common,

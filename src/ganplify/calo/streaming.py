@@ -81,10 +81,18 @@ class _Reader:
 
 
 class PairedBatches(IterableDataset):
-    """Training batches: generated slice k with truth slice ``pairs[k]``, labels 0 and 1."""
+    """Training batches: generated slice k with truth slice ``pairs[k]``, labels 0 and 1; with
+    ``gen_weights``, also each event's weight (the generated showers' own, 1 for the truth)."""
 
     def __init__(
-        self, gen: Sequence[Slice], truth: Sequence[Slice], shape, *, seed: int, cls_low=False
+        self,
+        gen: Sequence[Slice],
+        truth: Sequence[Slice],
+        shape,
+        *,
+        seed: int,
+        cls_low=False,
+        gen_weights=None,
     ):
         rng = np.random.default_rng(seed)
         self.gen = [gen[i] for i in rng.permutation(len(gen))]
@@ -95,6 +103,8 @@ class PairedBatches(IterableDataset):
             order += rng.permutation(len(truth)).tolist()
         self.truth = [truth[i] for i in order[: len(self.gen)]]
         self.shape, self.cls_low = shape, cls_low
+        # per generated shower (by its position in the sample): batches then carry event weights
+        self.gen_weights = None if gen_weights is None else np.asarray(gen_weights, np.float32)
 
     def __len__(self) -> int:
         return len(self.gen)
@@ -107,7 +117,12 @@ class PairedBatches(IterableDataset):
             g, t = reader.read(self.gen[k]), reader.read(self.truth[k])
             x = torch.from_numpy(np.concatenate([g, t]))
             y = torch.cat([torch.zeros(len(g)), torch.ones(len(t))])
-            yield x, y
+            if self.gen_weights is None:
+                yield x, y
+            else:
+                s = self.gen[k]
+                w = np.concatenate([self.gen_weights[s.index : s.index + s.n], np.ones(len(t))])
+                yield x, y, torch.from_numpy(w.astype(np.float32))
 
 
 class SliceBatches(IterableDataset):

@@ -161,14 +161,16 @@ def train_network(
     losses = []
     for epoch in range(cfg.epochs):
         model.train()
-        for step, (x, y) in enumerate(batches):
-            x = x.to(device, non_blocking=True)
-            y = y.to(device, non_blocking=True)
+        for step, batch in enumerate(batches):
+            # (showers, labels) or (showers, labels, event weights): a weighted loss
+            x = batch[0].to(device, non_blocking=True)
+            y = batch[1].to(device, non_blocking=True)
+            w = batch[2].to(device, non_blocking=True) if len(batch) > 2 else None
             if flip:
                 x = _flip(x, gen)
             with autocast(device, cfg.bf16):
                 logits = model(x)
-            loss = F.binary_cross_entropy_with_logits(logits.float(), y)
+            loss = F.binary_cross_entropy_with_logits(logits.float(), y, weight=w)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -102,8 +102,7 @@ def closure(
     write_h5(out, datasets, provenance(**attrs, judged=judged, weights_file=str(weights_file)))
 
 
-def ll_dctr(
-    out,
+def _ll_cross_fit(
     *,
     calo: str,
     truth_segments: Sequence[Segment],
@@ -111,27 +110,26 @@ def ll_dctr(
     network: Mapping,
     folds: int,
     calibration: str,
-    weights: Mapping,
     validation_fraction: float,
     seed: int,
-    detector: Mapping,
-    threads: int = 1,
-    workers: int = 0,
-) -> None:
-    """The cross-fitted low-level (3D CNN) classifier on the showers themselves, streamed from the
-    files, and the generated showers' weights.
+    detector,
+    threads: int,
+    workers: int,
+    identity: tuple,
+    w_gen=None,
+):
+    """Cross-fit the low-level network on the showers streamed from the files: the 3D CNN for
+    the Cartesian ECAL, the cls-low MLP for a CaloChallenge geometry. ``w_gen`` (weights of the
+    generated showers): train on truth against the *weighted* showers (a closure test).
 
     Folds are assigned by slices of ``batch_size / 2`` consecutive showers; in each fold a random
-    ``validation_fraction`` of the training slices is held out to fit the temperature.
+    ``validation_fraction`` of the training slices is held out to fit the temperature. Returns
+    the cross-fit and (h, labels, per-event weights) for the AUC and JSD.
     """
-    inject_fault(out)
-    import torch
 
     from ..calo.streaming import PairedBatches, SliceBatches, loader, slices
     from ..dctr.crossfit import cross_fit_with, fold_ids
     from ..dctr.lowlevel import LowLevelConfig, predict_batches, train_network
-    from ..dctr.metrics import auc, jsd_from_bce
-    from ..dctr.weights import WeightSettings, dctr_weights
 
     cfg = LowLevelConfig.from_config(network)
     device = torch_device(threads)
@@ -145,7 +143,9 @@ def ll_dctr(
         "gen": slices([(s.path, s.format, s.start, s.stop) for s in gen_segments], size),
     }
     n = {k: sum(p.n for p in v) for k, v in parts.items()}
-    rng = seeding.rng(seed, "calorimeter", calo, "ll", "folds")
+    if w_gen is not None and len(w_gen) != n["gen"]:
+        raise ValueError(f"{len(w_gen)} weights for {n['gen']} generated showers")
+    rng = seeding.rng(seed, *identity, "folds")
     slice_folds = {k: fold_ids(len(v), int(folds), rng) for k, v in parts.items()}
     event_folds = {k: np.repeat(slice_folds[k], [p.n for p in parts[k]]) for k in parts}
 
@@ -163,7 +163,7 @@ def ll_dctr(
         return predict_batches(model, batches, n[sample], bf16=cfg.bf16)[index]
 
     def train_fold(f, _idx_t, _idx_g):
-        vrng = seeding.rng(seed, "calorimeter", calo, "ll", "validation", f)
+        vrng = seeding.rng(seed, *identity, "validation", f)
         chosen = {}
         for k in parts:
             train = [p for p, fo in zip(parts[k], slice_folds[k], strict=True) if fo != f]
@@ -183,13 +183,14 @@ def ll_dctr(
             chosen["gen"][0],
             chosen["truth"][0],
             geometry.shape,
-            seed=seeding.torch_seed(seed, "calorimeter", calo, "ll", "batches", f),
+            seed=seeding.torch_seed(seed, *identity, "batches", f),
             cls_low=cls_low,
+            gen_weights=w_gen,
         )
         model, losses = train_network(
             loader(data, workers=workers, device=device),
             cfg,
-            seed=seeding.torch_seed(seed, "calorimeter", calo, "ll", "fold", f),
+            seed=seeding.torch_seed(seed, *identity, "fold", f),
             device=device,
             shape=shape,
         )
@@ -209,33 +210,113 @@ def ll_dctr(
         folds=int(folds),
         calibration=calibration,
         rng=rng,
+        w_gen=w_gen,
         fold_truth=event_folds["truth"],
         fold_gen=event_folds["gen"],
     )
-    w, diag = dctr_weights(cf.h_gen, WeightSettings.from_config(weights))
     h = np.concatenate([cf.h_truth, cf.h_gen])
     y = np.concatenate([np.ones(n["truth"]), np.zeros(n["gen"])])
+    sample_w = np.concatenate([np.ones(n["truth"]), np.ones(n["gen"]) if w_gen is None else w_gen])
+    return cf, (h, y, sample_w), str(device)
+
+
+def _ll_datasets(cf) -> dict:
+    return {
+        "h_truth": cf.h_truth,
+        "h_gen": cf.h_gen,
+        "fold_gen": cf.fold_gen,
+        **{f"history/fold{f}": hist[:, 0] for f, hist in enumerate(cf.histories)},
+    }
+
+
+def _ll_attrs(cf, scored, device, **kw) -> dict:
+    import torch
+
+    from ..dctr.metrics import auc, jsd_from_bce
+
+    return {
+        **kw,
+        "temperatures": [c.temperature for c in cf.calibrations],
+        "auc": auc(*scored),
+        "jsd": jsd_from_bce(*scored),
+        "device": device,
+        "torch_version": torch.__version__,
+    }
+
+
+def ll_dctr(
+    out,
+    *,
+    calo: str,
+    weights: Mapping,
+    threads: int = 1,
+    workers: int = 0,
+    **fit,
+) -> None:
+    """The cross-fitted low-level classifier on the showers themselves, streamed from the files,
+    and the generated showers' weights (``fit``: :func:`_ll_cross_fit`'s settings)."""
+    inject_fault(out)
+    from ..dctr.weights import WeightSettings, dctr_weights
+
+    cf, scored, device = _ll_cross_fit(
+        calo=calo, threads=threads, workers=workers, identity=("calorimeter", calo, "ll"), **fit
+    )
+    w, diag = dctr_weights(cf.h_gen, WeightSettings.from_config(weights))
+    settings = {k: fit[k] for k in ("seed", "folds", "calibration")}
     write_h5(
         out,
-        {
-            "h_truth": cf.h_truth,
-            "h_gen": cf.h_gen,
-            "weights": w,
-            "fold_gen": cf.fold_gen,
-            **{f"history/fold{f}": hist[:, 0] for f, hist in enumerate(cf.histories)},
-        },
+        {**_ll_datasets(cf), "weights": w},
         provenance(
-            seed=seed,
-            network=dict(network),
-            folds=int(folds),
-            calibration=calibration,
-            temperatures=[c.temperature for c in cf.calibrations],
-            weight_settings=dict(weights),
-            diagnostics=diag.as_dict(),
-            auc=auc(h, y),
-            jsd=jsd_from_bce(h, y),
-            device=str(device),
-            torch_version=torch.__version__,
+            **_ll_attrs(
+                cf,
+                scored,
+                device,
+                **settings,
+                network=dict(fit["network"]),
+                weight_settings=dict(weights),
+                diagnostics=diag.as_dict(),
+            )
         ),
     )
     log.info("LL weights: %s", diag.as_dict())
+
+
+def ll_closure(
+    weights_file,
+    out,
+    *,
+    calo: str,
+    judged: str,
+    threads: int = 1,
+    workers: int = 0,
+    **fit,
+) -> None:
+    """Closure test of classifier ``judged``'s weights by a fresh low-level network (the 3D CNN,
+    or the challenge's cls-low network): truth against the *weighted* generated showers, AUC and
+    JSD with the weights (AUC ≈ 0.5 when the weights are right, as far as the voxels can tell)."""
+    inject_fault(out)
+    w = read_dataset(weights_file, "weights")
+    cf, scored, device = _ll_cross_fit(
+        calo=calo,
+        threads=threads,
+        workers=workers,
+        identity=("calorimeter", calo, judged, "ll_closure"),
+        w_gen=w,
+        **fit,
+    )
+    settings = {k: fit[k] for k in ("seed", "folds", "calibration")}
+    write_h5(
+        out,
+        _ll_datasets(cf),
+        provenance(
+            **_ll_attrs(
+                cf,
+                scored,
+                device,
+                **settings,
+                network=dict(fit["network"]),
+                judged=judged,
+                weights_file=str(weights_file),
+            )
+        ),
+    )

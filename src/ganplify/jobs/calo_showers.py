@@ -35,8 +35,6 @@ log = logging.getLogger("ganplify")
 SIMULATED = {"simulator": TRUTH, "fastsim": FASTSIM}
 #: Sample kinds read from shower files.
 FROM_FILES = ("file",)
-#: The keys a calorimeter study may set; those it leaves out come from ``calorimeter``.
-STUDY_KEYS = ("detector", "incident_energy", "truth", "generator", "classifiers", "chunk")
 
 
 def study_settings(calorimeter: Mapping, name: str) -> dict:

@@ -36,6 +36,8 @@ CLASSIFIER_COLUMNS = [
     "jsd_gan",
     "auc_closure",
     "jsd_closure",
+    "auc_closure_ll",
+    "jsd_closure_ll",
     "neff_fraction",
     "n_capped",
     "median_weight",
@@ -88,7 +90,8 @@ def calo_summary(
 ) -> list[dict]:
     """S², S² ratio and r per observable for the generator and each weighted version; one row per
     classifier with its AUCs and weight diagnostics. ``weights[name]``: weights file of classifier
-    ``name`` ("hl", later "ll"); ``closures[name]``: its closure file."""
+    ``name`` ("hl", "ll"); ``closures[name][judge]``: the closure file of its weights judged by a
+    fresh HL ("hl") or low-level ("ll") classifier."""
     from ..dctr.metrics import dilution, events_needed_ratio, separation_power
 
     ft, _ = read_features(truth_file)
@@ -123,7 +126,8 @@ def calo_summary(
     classifier_rows = []
     for name, (_, _, attrs) in per_classifier.items():
         d = attrs["diagnostics"]
-        closure = read_attrs(closures[name]) if name in closures else {}
+        judges = {j: read_attrs(path) for j, path in closures.get(name, {}).items()}
+        hl, ll = judges.get("hl", {}), judges.get("ll", {})
         classifier_rows.append(
             {
                 "classifier": name,
@@ -131,8 +135,10 @@ def calo_summary(
                 "n_generated": len(fg),
                 "auc_gan": float(attrs["auc"]),
                 "jsd_gan": float(attrs["jsd"]),
-                "auc_closure": float(closure.get("auc", float("nan"))),
-                "jsd_closure": float(closure.get("jsd", float("nan"))),
+                "auc_closure": float(hl.get("auc", float("nan"))),
+                "jsd_closure": float(hl.get("jsd", float("nan"))),
+                "auc_closure_ll": float(ll.get("auc", float("nan"))),
+                "jsd_closure_ll": float(ll.get("jsd", float("nan"))),
                 "neff_fraction": float(d["n_eff_fraction"]),
                 "n_capped": int(d["n_capped"]),
                 "median_weight": float(d["median"]),
