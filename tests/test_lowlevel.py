@@ -119,6 +119,7 @@ def test_cls_low_batches_and_network_for_a_challenge_geometry(tmp_path):
     (x, y), *_ = list(data)
     assert x.shape == (40, 1 + 368) and list(y[:20]) == [0] * 20
     x_truth, _ = next(iter(SliceBatches(parts["truth"][:1], g.shape, cls_low=True)))
+    x_truth = x_truth.numpy()
     np.testing.assert_allclose(x_truth[:, 0], np.log10(first_e), rtol=1e-6)
     np.testing.assert_allclose(x_truth[:, 1:] * first_e[:, None], first, rtol=1e-5, atol=1e-4)
     cfg = LowLevelConfig(hidden=(32, 32), batch_size=40, lr=3e-3, epochs=4)
