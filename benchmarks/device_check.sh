@@ -16,8 +16,10 @@
 #      paper's network size, and the extrapolated paper workload (1 epoch on 500k + 500k,
 #      inference on 500k)
 #   4. the camel back's 100 single GANs at the paper's size (10,000 epochs, 100 points) as one
-#      packed block with what time is left (it checkpoints into $OUT: a rerun with the folder
-#      carried back resumes), N_eq and amplification at K = 10, 20, 50 against the paper's
+#      packed block with what time is left (~5 min: about half the epochs on an H100 in float32),
+#      N_eq and amplification at K = 10, 20, 50 against the paper's. It checkpoints into $OUT:
+#      copy the folder that came back into the checkout, carry it, and run again with OUT set to
+#      it — the training resumes where it stopped (the summary says how many epochs it reached)
 #   5. the trained shower generator's throughput (its issue has not landed: skipped)
 # Needs Python with torch, numpy, scipy, h5py; installs what else it needs (pyyaml, jsonschema,
 # iminuit, pytest) from the wheels in $WHEELS (default .device-wheels, made here by
