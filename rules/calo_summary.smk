@@ -32,10 +32,7 @@ rule calo_summary:
         "../envs/cpu.yaml"
     params:
         classifiers=calo_value("classifiers"),
-        closure_files=lambda w: {
-            j: {"hl": "closure", "ll": "ll_closure"}[j]
-            for j in CALO[w.calo]["closures"]
-        },
+        closure_files=lambda w: {j: CLOSURE_PREFIX[j] for j in CALO[w.calo]["closures"]},
         detector=calo_value("detector"),
         incident_energy=calo_value("incident_energy"),
         n_edges=config["calorimeter"]["n_edges"],

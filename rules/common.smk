@@ -259,12 +259,15 @@ def calo_weight_files(wildcards):
     }
 
 
+#: The closure file of each judge (calorimeter.closures): HL features, or the low-level network.
+CLOSURE_PREFIX = {"hl": "closure", "ll": "ll_closure"}
+
+
 def calo_classifier_files(wildcards):
     """Weights and closure files of each of a study's classifiers: weights_{name}, and per judge
     of the study's `closures` closure_{name} (HL features) and ll_closure_{name} (low level).
     """
-    study = CALO[wildcards.calo]
-    prefix = {"hl": "closure", "ll": "ll_closure"}
+    study, prefix = CALO[wildcards.calo], CLOSURE_PREFIX
     return calo_weight_files(wildcards) | {
         f"{prefix[judge]}_{name}": f"results/calorimeter/{wildcards.calo}/{prefix[judge]}_{name}.h5"
         for name in study["classifiers"]

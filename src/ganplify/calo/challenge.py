@@ -162,6 +162,10 @@ class CylindricalGeometry:
         return [layer.id for layer in self.layers]
 
     @property
+    def voxel_layout(self) -> str:
+        return f"{self.n_layers} layers, (layer, alpha, r) order"
+
+    @property
     def shape(self) -> tuple[int]:
         """One shower: a flat vector of voxels."""
         return (self.n_voxels,)
@@ -240,6 +244,8 @@ _ATLAS_DEPTHS = ((0.0, 2.0), (2.0, 6.3), (6.3, 22.3), (22.3, 24.3), (24.3, 40.0)
 _SIW_DEPTHS = tuple((0.806 * k, 0.806 * (k + 1)) for k in range(45))
 #: datasets 2 and 3 are stored in MeV / 0.033 (the sampling fraction): thresholds in file units
 _SIW_SCALE = 1.0 / 0.033
+#: datasets 2 and 3: the same 45 readout layers of W/Si
+_SIW = Simulation(_SIW_DEPTHS, TUNGSTEN, SILICON, 1.4, 0.3, threshold_mev=15.15e-3 * _SIW_SCALE)
 
 #: name → (binning file, particle, spectrum, feature threshold MeV, simulation or None)
 DATASETS = {
@@ -262,14 +268,14 @@ DATASETS = {
         "electron",
         Spectrum("log_uniform", (1.0, 1000.0)),
         0.5e-3 * _SIW_SCALE,
-        Simulation(_SIW_DEPTHS, TUNGSTEN, SILICON, 1.4, 0.3, threshold_mev=15.15e-3 * _SIW_SCALE),
+        _SIW,
     ),
     "dataset3": (
         "binning_dataset_3.xml",
         "electron",
         Spectrum("log_uniform", (1.0, 1000.0)),
         0.5e-3 * _SIW_SCALE,
-        Simulation(_SIW_DEPTHS, TUNGSTEN, SILICON, 1.4, 0.3, threshold_mev=15.15e-3 * _SIW_SCALE),
+        _SIW,
     ),
 }
 

@@ -131,35 +131,19 @@ def inspect(
                 f"a getting_high file (30 x 30 x 30 Cartesian cells) cannot hold showers of the "
                 f"cylindrical geometry {calorimeter.name!r}: use the CaloChallenge format",
             )
-        if (
-            fmt == CALOCHALLENGE
-            and cylindrical
-            and (showers.ndim != 2 or showers.shape[1] != calorimeter.n_voxels)
-        ):
-            raise ShowerFileError(
-                path,
-                s_name,
-                f"shape {showers.shape}: {showers.shape[-1]} voxels, but geometry "
-                f"{calorimeter.name!r} has {calorimeter.n_voxels} ({calorimeter.n_layers} "
-                f"layers, (layer, alpha, r) order): a file of another data set?",
-            )
         if fmt == GETTING_HIGH and showers.shape[1:] != calorimeter.shape:
             raise ShowerFileError(
                 path,
                 s_name,
                 f"shape {showers.shape}, expected (N, {', '.join(map(str, calorimeter.shape))})",
             )
-        if (
-            fmt == CALOCHALLENGE
-            and not cylindrical
-            and (showers.ndim != 2 or showers.shape[1] != calorimeter.n_voxels)
-        ):
+        if fmt == CALOCHALLENGE and (showers.ndim != 2 or showers.shape[1] != calorimeter.n_voxels):
             raise ShowerFileError(
                 path,
                 s_name,
-                f"shape {showers.shape}: {showers.shape[-1]} voxels, expected (N, "
-                f"{calorimeter.n_voxels}) = {calorimeter.n_layers} layers x {calorimeter.n_cells} "
-                f"x {calorimeter.n_cells} cells in (layer, x, y) order",
+                f"shape {showers.shape}: {showers.shape[-1]} voxels, but geometry "
+                f"{calorimeter.name!r} has {calorimeter.n_voxels} ({calorimeter.voxel_layout}): "
+                "a file of another geometry?",
             )
         if len(energies) != len(showers):
             raise ShowerFileError(

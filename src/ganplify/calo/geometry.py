@@ -90,6 +90,23 @@ class Calorimeter:
     def n_voxels(self) -> int:
         return self.n_layers * self.n_cells * self.n_cells
 
+    @property
+    def voxel_layout(self) -> str:
+        return (
+            f"{self.n_layers} layers x {self.n_cells} x {self.n_cells} cells, (layer, x, y) order"
+        )
+
+    def voxel_index(self, layer: np.ndarray, r_mm: np.ndarray, phi: np.ndarray) -> np.ndarray:
+        """Voxel within the shower of a deposit in ``layer`` at radius ``r_mm`` and azimuth
+        ``phi`` from the shower axis, which hits the centre of the face (a corner of four cells);
+        −1 outside the cells."""
+        half = self.n_cells / 2.0
+        ix = np.floor(r_mm * np.cos(phi) / self.cell_mm + half)
+        iy = np.floor(r_mm * np.sin(phi) / self.cell_mm + half)
+        inside = (ix >= 0) & (ix < self.n_cells) & (iy >= 0) & (iy < self.n_cells)
+        flat = (layer * self.n_cells + ix.astype(np.int64)) * self.n_cells + iy.astype(np.int64)
+        return np.where(inside, flat, -1)
+
     @cached_property
     def slab_x0(self) -> np.ndarray:
         """Thickness of each slab (absorber + silicon) in radiation lengths."""

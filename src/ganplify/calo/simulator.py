@@ -216,19 +216,9 @@ def simulate(
     tau = depth / t_max.astype(f32)[shower]
     r_mm = _radial(tau, energy_gev, eff, model, rng) * moliere_mm[layer]
     phi = (2.0 * np.pi) * rng.random(tau.size, dtype=f32)
-    if calo.kind == "cartesian":
-        half = calo.n_cells / 2.0
-        ix = np.floor(r_mm * np.cos(phi) / calo.cell_mm + half)
-        iy = np.floor(r_mm * np.sin(phi) / calo.cell_mm + half)
-        lost = back | (ix < 0) | (ix >= calo.n_cells) | (iy < 0) | (iy >= calo.n_cells)
-        flat = (shower.astype(np.int64) * calo.n_layers + layer) * calo.n_cells + ix.astype(
-            np.int64
-        )
-        flat = flat * calo.n_cells + iy.astype(np.int64)
-    else:
-        voxel = calo.voxel_index(layer, r_mm, phi)
-        lost = back | (voxel < 0)
-        flat = shower.astype(np.int64) * calo.n_voxels + voxel
+    voxel = calo.voxel_index(layer, r_mm, phi)
+    lost = back | (voxel < 0)
+    flat = shower.astype(np.int64) * calo.n_voxels + voxel
     size = n * calo.n_voxels
     flat[lost] = size  # one overflow cell collects every leaked spot
     energy = response[layer] * (e_mev / n_spots.astype(f32))[shower]
