@@ -35,6 +35,8 @@ Every module, by part:
 - :mod:`ganplify.amplification.saturation`   where a generator's error curve saturates
 - :mod:`ganplify.amplification.tables`       rows of every table, with the CSV column contracts
 - :mod:`ganplify.amplification.figures`      the GANplifying figures
+- :mod:`ganplify.dctr.classifiers`  the classifier kinds (boosted, mlp): settings and training
+- :mod:`ganplify.dctr.boosted`      the boosted-tree classifier (histogram gradient boosting)
 - :mod:`ganplify.dctr.classifier`   the truth-vs-generated MLP classifier (early stopping, weights)
 - :mod:`ganplify.dctr.calibration`  none / temperature / isotonic calibration of its outputs
 - :mod:`ganplify.dctr.weights`      w = h/(1 − h): clip, cap, normalise; N_eff and diagnostics

@@ -72,6 +72,10 @@ class TrainedClassifier:
     #: indices (into the training arrays) held out for validation
     validation_index: np.ndarray
 
+    def predict(self, x) -> np.ndarray:
+        """Outputs h = sigmoid(logit), as float64."""
+        return predict(self.model, x)
+
 
 def train_classifier(
     x: np.ndarray,

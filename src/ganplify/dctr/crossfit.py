@@ -22,7 +22,7 @@ import numpy as np
 
 from ..core import seeding
 from .calibration import Calibration, fit_calibration
-from .classifier import ClassifierConfig, predict, train_classifier
+from . import classifiers
 
 log = logging.getLogger("ganplify.dctr")
 
@@ -112,7 +112,7 @@ def cross_fit_with(
 def cross_fit(
     x_truth,
     x_gen,
-    config: ClassifierConfig,
+    config: classifiers.Config,
     *,
     folds: int,
     calibration: str,
@@ -123,7 +123,8 @@ def cross_fit(
     device="cpu",
     max_train_gen: int | None = None,
 ) -> CrossFit:
-    """Cross-fit the MLP classifier of :mod:`.classifier` on feature arrays in memory.
+    """Cross-fit a classifier of :mod:`.classifiers` (``config``: its kind's settings, e.g.
+    :class:`.boosted.BoostedConfig`) on feature arrays in memory.
 
     ``seed`` and ``identity`` (the job's identity) seed the fold assignment and every fold's
     classifier; ``w_truth``/``w_gen`` are per-event sample weights (initial weights, or DCTR
@@ -146,7 +147,7 @@ def cross_fit(
         x = np.concatenate([x_truth[idx_t], x_gen[idx_g]])
         y = np.concatenate([np.ones(idx_t.size), np.zeros(idx_g.size)])
         w = np.concatenate([wt[idx_t], wg[idx_g]])
-        trained = train_classifier(
+        trained = classifiers.train(
             x,
             y,
             config,
@@ -158,7 +159,7 @@ def cross_fit(
         val_t, val_g = idx_t[val[val < idx_t.size]], idx_g[val[val >= idx_t.size] - idx_t.size]
 
         def predictor(it, ig):
-            return predict(trained.model, x_truth[it]), predict(trained.model, x_gen[ig])
+            return trained.predict(x_truth[it]), trained.predict(x_gen[ig])
 
         return predictor, (val_t, val_g), trained.history
 

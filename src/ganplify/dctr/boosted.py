@@ -1,0 +1,120 @@
+"""A boosted-tree classifier of truth (label 1) against generated (label 0) events.
+
+scikit-learn's histogram gradient boosting (``HistGradientBoostingClassifier``, log-loss) — on
+tabular features of a few to a few hundred columns the better tool than an MLP: it needs no input
+scaling, finds sharp, local density differences (narrow modes, edges) in a few hundred trees, and
+trains in seconds on 10^5 events (``benchmarks/reweighter_peers.py`` measures it against the MLP
+and against hep_ml's ``GBReweighter``).
+
+It is treated exactly like the MLP of :mod:`.classifier`: the classes are balanced by weight
+(:func:`.weights.balanced_weights`), so that h/(1 − h) = p_T/p_G; a random
+``validation_fraction`` of the events is held out, boosting stops after ``patience`` iterations
+without a lower validation loss, and the same held-out events fit the calibration
+(:mod:`.crossfit`). One seed fixes the split and the trees (scikit-learn's ``random_state``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.config import from_mapping
+from .weights import balanced_weights
+
+log = logging.getLogger("ganplify.dctr")
+
+
+@dataclass(frozen=True)
+class BoostedConfig:
+    """Settings of the boosted-tree classifier (scikit-learn's names where they exist)."""
+
+    #: upper limit of boosting iterations (trees); early stopping usually ends sooner
+    max_iter: int = 500
+    learning_rate: float = 0.1
+    max_leaf_nodes: int = 31
+    min_samples_leaf: int = 20
+    l2_regularization: float = 0.0
+    #: histogram bins per feature (at most 255)
+    max_bins: int = 255
+    #: iterations without a lower validation loss before boosting stops
+    patience: int = 10
+    #: share of the training events held out for early stopping (and calibration)
+    validation_fraction: float = 0.2
+
+    @classmethod
+    def from_config(cls, cfg: Mapping, **extra) -> BoostedConfig:
+        return from_mapping(cls, cfg, **extra)
+
+
+@dataclass
+class TrainedBoosted:
+    """A fitted boosted-tree classifier and its training record."""
+
+    model: object
+    #: per iteration: (training loss, validation loss), weighted log-loss
+    history: np.ndarray
+    #: indices (into the training arrays) held out for validation
+    validation_index: np.ndarray
+
+    def predict(self, x) -> np.ndarray:
+        """Outputs h = P(truth | x), as float64."""
+        x = np.asarray(x, dtype=float).reshape(len(x), -1)
+        if len(x) == 0:
+            return np.empty(0)
+        return self.model.predict_proba(x)[:, 1].astype(np.float64)
+
+
+def train_boosted(
+    x: np.ndarray,
+    labels: np.ndarray,
+    config: BoostedConfig,
+    *,
+    seed: int,
+    weights: np.ndarray | None = None,
+) -> TrainedBoosted:
+    """Fit on events ``x`` ``(n, d)`` with ``labels`` (1 truth, 0 generated); ``weights``:
+    per-event sample weights (classes are balanced on top)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    x = np.asarray(x, dtype=float).reshape(len(labels), -1)
+    y = np.asarray(labels, dtype=float)
+    w = balanced_weights(y, weights)
+    rng = np.random.default_rng(int(seed))
+    n_val = int(round(config.validation_fraction * len(y)))
+    if n_val < 1 or n_val >= len(y):
+        raise ValueError(f"validation split of {n_val} of {len(y)} events: too few events")
+    order = rng.permutation(len(y))
+    val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
+    model = HistGradientBoostingClassifier(
+        learning_rate=config.learning_rate,
+        max_iter=config.max_iter,
+        max_leaf_nodes=config.max_leaf_nodes,
+        min_samples_leaf=config.min_samples_leaf,
+        l2_regularization=config.l2_regularization,
+        max_bins=config.max_bins,
+        early_stopping=True,
+        n_iter_no_change=config.patience,
+        scoring="loss",
+        random_state=int(rng.integers(2**31)),
+    )
+    model.fit(
+        x[train],
+        y[train],
+        sample_weight=w[train],
+        X_val=x[val],
+        y_val=y[val],
+        sample_weight_val=w[val],
+    )
+    # scikit-learn's scores are negative losses; the first entry is before any tree
+    history = -np.column_stack([model.train_score_, model.validation_score_])
+    best = int(np.argmin(history[:, 1]))
+    log.info(
+        "boosted classifier: %d trees, best %d (validation loss %.5f)",
+        model.n_iter_,
+        best,
+        history[best, 1],
+    )
+    return TrainedBoosted(model, history, val)
