@@ -21,8 +21,9 @@ from ganplify.densities.toys import GaussianMixture, bimodal_1d
 TRUTH = bimodal_1d()
 GEN = TRUTH.shifted(0.15, 1.2)
 # Smooth 1D ratios are what trees approximate worst (steps): fewer, larger leaves keep the steps'
-# noise below the MLP's tolerance at 20,000 events (the defaults reach 0.105).
-TREES = BoostedConfig(max_iter=300, max_leaf_nodes=15, min_samples_leaf=100)
+# noise below the MLP's tolerance at 20,000 events, and so does stopping sooner (patience 10; the
+# defaults reach 0.105, patience 30 alone 0.101).
+TREES = BoostedConfig(max_iter=300, max_leaf_nodes=15, min_samples_leaf=100, patience=10)
 
 
 def _bulk(truth, gen, x, grid):
@@ -83,6 +84,22 @@ def test_boosted_is_reproducible_stops_early_and_honours_sample_weights():
     w = np.r_[np.ones(4000), TRUTH.pdf(xg) / GEN.pdf(xg)]
     d = train_boosted(x, y, cfg, seed=11, weights=w)
     assert abs(np.average(d.predict(x), weights=w) - 0.5) < 0.02
+
+
+def test_unequal_class_sizes_give_the_same_ratio_by_prior_shift_or_by_weight():
+    """Three generated events per truth event: unweighted, the classes are balanced by a logit
+    shift of ln 3; with sample weights, by weight. Both estimate p_T/p_G (no factor 3)."""
+    xt = TRUTH.sample(10_000, seeding.rng(5, "t"))
+    xg = GEN.sample(30_000, seeding.rng(5, "g"))
+    x, y = np.r_[xt, xg], np.r_[np.ones(len(xt)), np.zeros(len(xg))]
+    shifted = train_boosted(x, y, TREES, seed=1)
+    weighted = train_boosted(x, y, TREES, seed=1, weights=np.ones(len(y)))
+    assert shifted.logit_offset == pytest.approx(np.log(3)) and weighted.logit_offset == 0
+    exact = TRUTH.pdf(xg) / GEN.pdf(xg)
+    bulk = _bulk(TRUTH, GEN, xg, np.linspace(-4, 4, 4001)[:, None])
+    for fit in (shifted, weighted):
+        h = fit.predict(xg)
+        assert np.median(np.abs(h / (1 - h) / exact - 1)[bulk]) < 0.1
 
 
 def test_classifier_config_reads_the_kind_and_names_bad_settings():

@@ -6,8 +6,9 @@ scaling, finds sharp, local density differences (narrow modes, edges) in a few h
 trains in seconds on 10^5 events (``benchmarks/reweighter_peers.py`` measures it against the MLP
 and against hep_ml's ``GBReweighter``).
 
-It is treated exactly like the MLP of :mod:`.classifier`: the classes are balanced by weight
-(:func:`.weights.balanced_weights`), so that h/(1 − h) = p_T/p_G; a random
+It is treated exactly like the MLP of :mod:`.classifier`: the classes are balanced — by weight
+(:func:`.weights.balanced_weights`) when events carry weights, else by shifting the logit by the
+prior odds, the same minimiser and ten times faster — so that h/(1 − h) = p_T/p_G; a random
 ``validation_fraction`` of the events is held out, boosting stops after ``patience`` iterations
 without a lower validation loss, and the same held-out events fit the calibration
 (:mod:`.crossfit`). One seed fixes the split and the trees (scikit-learn's ``random_state``).
@@ -40,7 +41,7 @@ class BoostedConfig:
     #: histogram bins per feature (at most 255)
     max_bins: int = 255
     #: iterations without a lower validation loss before boosting stops
-    patience: int = 10
+    patience: int = 30
     #: share of the training events held out for early stopping (and calibration)
     validation_fraction: float = 0.2
 
@@ -58,13 +59,18 @@ class TrainedBoosted:
     history: np.ndarray
     #: indices (into the training arrays) held out for validation
     validation_index: np.ndarray
+    #: added to the trees' logit: −ln(N_truth/N_generated) when the classes were balanced by
+    #: this prior shift instead of by weight, else 0
+    logit_offset: float = 0.0
 
     def predict(self, x) -> np.ndarray:
-        """Outputs h = P(truth | x), as float64."""
+        """Outputs h = P(truth | x) for balanced classes, as float64."""
+        from scipy.special import expit
+
         x = np.asarray(x, dtype=float).reshape(len(x), -1)
         if len(x) == 0:
             return np.empty(0)
-        return self.model.predict_proba(x)[:, 1].astype(np.float64)
+        return expit(self.model.decision_function(x).astype(np.float64) + self.logit_offset)
 
 
 def train_boosted(
@@ -81,13 +87,23 @@ def train_boosted(
 
     x = np.asarray(x, dtype=float).reshape(len(labels), -1)
     y = np.asarray(labels, dtype=float)
-    w = balanced_weights(y, weights)
     rng = np.random.default_rng(int(seed))
     n_val = int(round(config.validation_fraction * len(y)))
     if n_val < 1 or n_val >= len(y):
         raise ValueError(f"validation split of {n_val} of {len(y)} events: too few events")
     order = rng.permutation(len(y))
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
+    if weights is None:
+        # Unweighted events: balance the classes by shifting the fitted logit by the prior odds
+        # (exact for the log-loss minimiser) rather than by weight — scikit-learn's binning with
+        # sample weights costs ~10x the whole fit on 10^4 events of 30 features.
+        n_truth = int(y.sum())
+        if n_truth in (0, len(y)):
+            raise ValueError("both classes need events")
+        offset, w_train, w_val = -np.log(n_truth / (len(y) - n_truth)), None, None
+    else:
+        w = balanced_weights(y, weights)
+        offset, w_train, w_val = 0.0, w[train], w[val]
     model = HistGradientBoostingClassifier(
         learning_rate=config.learning_rate,
         max_iter=config.max_iter,
@@ -103,10 +119,10 @@ def train_boosted(
     model.fit(
         x[train],
         y[train],
-        sample_weight=w[train],
+        sample_weight=w_train,
         X_val=x[val],
         y_val=y[val],
-        sample_weight_val=w[val],
+        sample_weight_val=w_val,
     )
     # scikit-learn's scores are negative losses; the first entry is before any tree
     history = -np.column_stack([model.train_score_, model.validation_score_])
@@ -117,4 +133,4 @@ def train_boosted(
         best,
         history[best, 1],
     )
-    return TrainedBoosted(model, history, val)
+    return TrainedBoosted(model, history, val, float(offset))

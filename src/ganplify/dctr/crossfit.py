@@ -131,7 +131,8 @@ def cross_fit(
     weights for a closure test). ``max_train_gen`` caps the generated events each fold trains on
     (a random subset of the other folds'): with few truth events, more generated ones add cost but
     little information. Every generated event is still predicted out of fold, and the classes are
-    balanced by weight whatever their sizes (:func:`.weights.balanced_weights`).
+    balanced whatever their sizes (by weight, :func:`.weights.balanced_weights`, or for unweighted
+    events by the kind's own means).
     """
     x_truth = np.asarray(x_truth, dtype=float).reshape(len(x_truth), -1)
     x_gen = np.asarray(x_gen, dtype=float).reshape(len(x_gen), -1)
@@ -146,7 +147,8 @@ def cross_fit(
             idx_g = idx_g[np.sort(pick)]
         x = np.concatenate([x_truth[idx_t], x_gen[idx_g]])
         y = np.concatenate([np.ones(idx_t.size), np.zeros(idx_g.size)])
-        w = np.concatenate([wt[idx_t], wg[idx_g]])
+        unweighted = w_truth is None and w_gen is None
+        w = None if unweighted else np.concatenate([wt[idx_t], wg[idx_g]])
         trained = classifiers.train(
             x,
             y,
