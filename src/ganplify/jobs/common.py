@@ -7,9 +7,11 @@ group ``quantiles`` with one dataset ``K{K}`` per number of cells — the run's 
 ``(n_generated, dim, q)``. The gather reads only these, so every approach plugs into the same
 tables.
 
-The DCTR jobs (toys, calorimeter) share :func:`cross_fit_job`: one cross-fitted classifier of
-truth against generated events, with the datasets and attributes every weights file holds; and
-:func:`reweight_job`, which turns it into a weights file.
+Every DCTR job on feature arrays — the toys, the calorimeter's HL classifier and closures, the
+reweighted GANs of the amplification study — goes through :func:`cross_fit_job`: one
+cross-fitted classifier of any kind (:mod:`ganplify.dctr.classifiers`) of truth against
+generated events, with the datasets and attributes every weights file holds; and
+:func:`reweight_job`, which turns it into weights with their diagnostics.
 """
 
 from __future__ import annotations
@@ -39,10 +41,13 @@ def truth_from_config(truth_cfg: Mapping):
 
 
 def torch_device(threads: int) -> str:
-    """Set this job's CPU threads; the device its tensors go to (a GPU where there is one)."""
+    """Set this job's CPU threads (PyTorch's and every OpenMP library's: the boosted trees');
+    the device its tensors go to (a GPU where there is one)."""
     import torch
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(int(threads))
+    threadpool_limits(limits=int(threads), user_api="openmp")
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
@@ -57,24 +62,29 @@ def cross_fit_job(
     identity: tuple,
     threads: int,
     w_gen=None,
+    max_train_gen: int | None = None,
 ):
-    """Cross-fit the DCTR MLP of ``x_truth`` against ``x_gen`` (weighted by ``w_gen``: a closure
-    test). Returns the fit, its datasets (out-of-fold h, folds, training histories) and its
-    attributes (settings, temperatures, AUC and JSD with the generated events weighted)."""
-    from ..dctr.classifier import ClassifierConfig
+    """Cross-fit the DCTR classifier ``classifier`` (its ``kind`` and settings:
+    :func:`ganplify.dctr.classifiers.classifier_config`) of ``x_truth`` against ``x_gen``
+    (weighted by ``w_gen``: a closure test; ``max_train_gen``: see
+    :func:`ganplify.dctr.crossfit.cross_fit`). Returns the fit, its datasets (out-of-fold h,
+    folds, training histories) and its attributes (settings, temperatures, AUC and JSD with the
+    generated events weighted)."""
+    from ..dctr.classifiers import classifier_config
     from ..dctr.crossfit import cross_fit
     from ..dctr.metrics import auc, jsd_from_bce
 
     cf = cross_fit(
         x_truth,
         x_gen,
-        ClassifierConfig.from_config(classifier),
+        classifier_config(classifier),
         folds=int(folds),
         calibration=calibration,
         seed=seed,
         identity=identity,
         w_gen=w_gen,
         device=torch_device(threads),
+        max_train_gen=max_train_gen,
     )
     h = np.concatenate([cf.h_truth, cf.h_gen])
     y = np.concatenate([np.ones(len(x_truth)), np.zeros(len(x_gen))])
@@ -100,18 +110,48 @@ def cross_fit_job(
     return cf, datasets, attrs
 
 
-def reweight_job(x_truth, x_gen, out, *, weights: Mapping, extra_attrs: Mapping = (), **fit):
-    """The DCTR weights file of ``x_gen`` against ``x_truth``: :func:`cross_fit_job` (``fit``:
-    its keyword arguments), then w = h/(1 − h) clipped, capped and normalised with their
-    diagnostics, written to ``out``. Returns the diagnostics."""
-    from ..core.io import provenance, write_h5
+def reweight(x_truth, x_gen, *, weights: Mapping, **fit):
+    """:func:`cross_fit_job` (``fit``: its keyword arguments), then w = h/(1 − h) clipped,
+    capped and normalised (``weights``: :class:`ganplify.dctr.weights.WeightSettings`). Returns
+    the weights, their diagnostics, and the fit's datasets and attributes (with the weights')."""
     from ..dctr.weights import WeightSettings, dctr_weights
 
     cf, datasets, attrs = cross_fit_job(x_truth, x_gen, **fit)
     w, diag = dctr_weights(cf.h_gen, WeightSettings.from_config(weights))
-    attrs |= {**dict(extra_attrs), "weight_settings": dict(weights), "diagnostics": diag.as_dict()}
-    write_h5(out, {**datasets, "weights": w}, provenance(**attrs))
+    attrs |= {"weight_settings": dict(weights), "diagnostics": diag.as_dict()}
+    return w, diag, datasets, attrs
+
+
+def reweight_job(x_truth, x_gen, out, *, weights: Mapping, extra_attrs: Mapping = (), **fit):
+    """The DCTR weights file of ``x_gen`` against ``x_truth`` (:func:`reweight`), written to
+    ``out``. Returns the diagnostics."""
+    from ..core.io import provenance, write_h5
+
+    w, diag, datasets, attrs = reweight(x_truth, x_gen, weights=weights, **fit)
+    write_h5(out, {**datasets, "weights": w}, provenance(**attrs, **dict(extra_attrs)))
     return diag
+
+
+def judge_job(x_judge, x_gen, w_gen, out, *, extra_attrs: Mapping = (), **fit):
+    """The closure test that cannot flatter: fresh cross-fitted classifiers (``fit``: the
+    keyword arguments of :func:`cross_fit_job`, a classifier at least as strong as the
+    reweighter's) of an *independent* truth sample ``x_judge`` — events no reweighter saw —
+    against the generated events, unweighted and weighted by ``w_gen``. Writes both fits' outputs
+    (``unweighted/…``, ``weighted/…``) and AUCs (``auc_unweighted``, ``auc``, with their JSDs) to
+    ``out``; returns the attributes."""
+    from ..core.io import provenance, write_h5
+
+    identity = tuple(fit.pop("identity"))
+    datasets, attrs = {}, {}
+    for name, w in (("unweighted", None), ("weighted", w_gen)):
+        _, d, a = cross_fit_job(x_judge, x_gen, identity=(*identity, name), w_gen=w, **fit)
+        datasets |= {f"{name}/{k}": v for k, v in d.items()}
+        attrs |= {k: v for k, v in a.items() if k not in ("auc", "jsd")}
+        suffix = "" if w is not None else "_unweighted"
+        attrs |= {f"auc{suffix}": a["auc"], f"jsd{suffix}": a["jsd"]}
+    attrs |= {**dict(extra_attrs), "n_judge": len(x_judge)}
+    write_h5(out, datasets, provenance(**attrs))
+    return attrs
 
 
 def quantile_key(n_cells: int) -> str:

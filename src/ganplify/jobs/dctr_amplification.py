@@ -21,7 +21,7 @@ import numpy as np
 from ..amplification.cells import prefix_fractions
 from ..core.io import provenance, read_attrs, read_dataset, write_h5
 from ..core.runtime import inject_fault
-from .common import fraction_datasets, truth_from_config
+from .common import fraction_datasets, reweight, truth_from_config
 
 log = logging.getLogger("ganplify")
 
@@ -44,33 +44,27 @@ def reweight_run(
 ) -> None:
     """DCTR-weight the generated events of one run towards its training sample; score them."""
     inject_fault(out)
-    import torch
+    from ..dctr.weights import effective_sample_size
 
-    from ..dctr.classifier import ClassifierConfig
-    from ..dctr.crossfit import cross_fit
-    from ..dctr.metrics import auc
-    from ..dctr.weights import WeightSettings, dctr_weights, effective_sample_size
-
-    torch.set_num_threads(int(threads))
     gen_attrs = read_attrs(generator_path)
     study, index = gen_attrs["study"], int(gen_attrs["index"])
     x = read_dataset(sample_path, "x")
     events = read_dataset(generator_path, "generated").astype(np.float64)
     sizes = read_dataset(generator_path, "n_generated")
-    cf = cross_fit(
+    w, diag, _, attrs = reweight(
         x,
         events,
-        ClassifierConfig.from_config(classifier),
-        folds=int(folds),
+        weights=weights,
+        classifier=classifier,
+        folds=folds,
         calibration=calibration,
         seed=seed,
         identity=(study, approach, index),
+        threads=threads,
         max_train_gen=int(max_train_generated),
     )
-    w, diag = dctr_weights(cf.h_gen, WeightSettings.from_config(weights))
     cells, marginals = prefix_fractions(events, truth_from_config(truth), quantiles, sizes, w)
     n_eff = np.array([effective_sample_size(w[: int(n)]) for n in sizes])
-    y = np.concatenate([np.ones(len(x)), np.zeros(len(events))])
     write_h5(
         out,
         {
@@ -80,18 +74,12 @@ def reweight_run(
             **fraction_datasets(cells, marginals),
         },
         provenance(
+            **{k: v for k, v in attrs.items() if k != "temperatures"},
             study=study,
             index=index,
             approach=approach,
             generator_file=str(generator_path),
             sample_file=str(sample_path),
-            seed=seed,
-            classifier=dict(classifier),
-            folds=int(folds),
-            calibration=calibration,
-            weight_settings=dict(weights),
-            diagnostics=diag.as_dict(),
-            auc=auc(np.concatenate([cf.h_truth, cf.h_gen]), y),
             truth=dict(truth),
             quantiles=list(quantiles),
         ),
