@@ -1,5 +1,6 @@
 # A calorimeter study's DCTR classifiers: high-level (hl, conditional on the incident energy in
-# the CaloChallenge geometries), low-level (ll, the 3D CNN), and their closure tests.
+# the CaloChallenge geometries), low-level (ll, the 3D CNN), their closure tests, and the judge
+# (the boosted trees of an independent truth sample against the weighted showers).
 
 
 rule hl_dctr:
@@ -17,7 +18,7 @@ rule hl_dctr:
     threads: config["dctr"]["threads"]
     params:
         detector=calo_value("detector"),
-        classifier=config["calorimeter"]["hl"],
+        classifier=classifier_settings(config["calorimeter"]["hl"]),
         folds=config["dctr"]["folds"],
         calibration=config["dctr"]["calibration"],
         weights=config["dctr"]["weights"],
@@ -33,7 +34,7 @@ rule ll_dctr:
             "results/calorimeter/{calo}/truth/features.h5",
             "results/calorimeter/{calo}/generated/features.h5",
         ],
-        showers=all_segment_files,
+        showers=segment_files("truth", "generated"),
     output:
         "results/calorimeter/{calo}/weights_ll.h5",
     log:
@@ -74,12 +75,36 @@ rule calo_closure:
     threads: config["dctr"]["threads"]
     params:
         detector=calo_value("detector"),
-        classifier=config["calorimeter"]["hl"],
+        classifier=classifier_settings(config["calorimeter"]["hl"]),
         folds=config["dctr"]["folds"],
         calibration=config["dctr"]["calibration"],
         seed=config["seed"],
     script:
         "../workflow_scripts/calo_closure.py"
+
+
+rule calo_judge:
+    input:
+        judge="results/calorimeter/{calo}/judge/features.h5",
+        generated="results/calorimeter/{calo}/generated/features.h5",
+        weights="results/calorimeter/{calo}/weights_{classifier}.h5",
+    output:
+        "results/calorimeter/{calo}/judge_{classifier}.h5",
+    log:
+        "logs/calorimeter/{calo}/judge_{classifier}.log",
+    benchmark:
+        "results/benchmarks/calorimeter/{calo}/judge_{classifier}.tsv"
+    conda:
+        "../envs/gpu.yaml"
+    threads: config["dctr"]["threads"]
+    params:
+        detector=calo_value("detector"),
+        classifier=JUDGE,
+        folds=config["dctr"]["folds"],
+        calibration=config["dctr"]["calibration"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/calo_judge.py"
 
 
 rule ll_closure:
@@ -88,7 +113,7 @@ rule ll_closure:
             "results/calorimeter/{calo}/truth/features.h5",
             "results/calorimeter/{calo}/generated/features.h5",
         ],
-        showers=all_segment_files,
+        showers=closure_segment_files,
         weights="results/calorimeter/{calo}/weights_{classifier}.h5",
     output:
         "results/calorimeter/{calo}/ll_closure_{classifier}.h5",
@@ -100,7 +125,8 @@ rule ll_closure:
         "../envs/gpu.yaml"
     threads: config["dctr"]["threads"] + config["calorimeter"]["ll"]["workers"]
     params:
-        truth_segments=lambda w: [s.__dict__ for s in SEGMENTS[w.calo]["truth"]],
+        # the independent judge sample where there is one: truth no reweighter saw
+        truth_segments=lambda w: [s.__dict__ for s in SEGMENTS[w.calo][closure_truth(w.calo)]],
         gen_segments=lambda w: [s.__dict__ for s in SEGMENTS[w.calo]["generated"]],
         network=ll_network_settings,
         folds=config["dctr"]["folds"],

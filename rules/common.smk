@@ -11,7 +11,13 @@ from ganplify.core.config import (
     training_size_groups,
     validate_config,
 )
-from ganplify.jobs.calo_showers import plan_segments, study_settings, study_spectrum
+from ganplify.jobs.calo_showers import (
+    plan_segments,
+    sample_config,
+    study_samples,
+    study_settings,
+    study_spectrum,
+)
 
 # Fail before any job is planned: a wrong key costs a second, not a cluster allocation.
 validate_config(
@@ -47,7 +53,7 @@ wildcard_constraints:
     i=r"\d+",
     toy="|".join(TOYS_REGISTRY),
     calo="[a-z][a-z0-9_]*",
-    sample="truth|generated",
+    sample="truth|generated|judge",
     k=r"\d+",
     classifier="hl|ll",
     approach="|".join(a for a in APPROACHES if APPROACHES[a].generator),
@@ -66,7 +72,7 @@ CALO = {name: study_settings(config["calorimeter"], name) for name in CALO_RUN}
 SEGMENTS = {
     name: {
         sample: plan_segments(name, sample, CALO[name])
-        for sample in ("truth", "generated")
+        for sample in study_samples(CALO[name])
     }
     for name in CALO_RUN
 }
@@ -83,6 +89,18 @@ def study_value(key):
     """A param: one value of the job's study. Params hold only what a job uses, because
     Snakemake reruns a job whose params change."""
     return lambda wildcards: config["studies"][wildcards.study][key]
+
+
+def classifier_settings(section, **mlp):
+    """A DCTR classifier's `kind` and that kind's settings only: dctr.boosted for the boosted
+    trees, the section's own (with `mlp` over them) for the network."""
+    if section["kind"] == "boosted":
+        return {"kind": "boosted"} | config["dctr"]["boosted"]
+    return section | mlp
+
+
+#: The judge of every closure test: the boosted trees, as strong as any reweighter's classifier.
+JUDGE = classifier_settings({"kind": "boosted"})
 
 
 def run_files(study, approach):
@@ -169,25 +187,24 @@ def overview_inputs(wildcards):
 
 
 def toy_gan_settings(wildcards):
-    """The toy GAN's settings: the shared ones plus the toy's latent size and iterations."""
+    """The toy GAN's settings: the shared ones plus the toy's layers, latent size and
+    iterations."""
     toys = config["dctr"]["toys"]
-    return toys["gan"] | {
-        "latent_dim": toys["latent_dim"][wildcards.toy],
-        "iterations": toys["iterations"][wildcards.toy],
-    }
+    own = ("g_hidden", "d_hidden", "latent_dim", "iterations")
+    return toys["gan"] | {key: toys[key][wildcards.toy] for key in own}
 
 
 def toy_classifier_settings(wildcards):
-    """The DCTR classifier of a toy: shared training settings, the toy's hidden layers."""
+    """The DCTR classifier of a toy: the boosted trees, or the MLP with the toy's hidden layers."""
     hidden = config["dctr"]["toys"]["classifier_hidden"][wildcards.toy]
-    return config["dctr"]["classifier"] | {"hidden": hidden}
+    return classifier_settings(config["dctr"]["classifier"], hidden=hidden)
 
 
-TOY_STAGES = ("truth", "gan", "weights", "closure")
+TOY_STAGES = ("truth", "gan", "weights", "closure", "judge")
 
 
 def toy_files(wildcards):
-    """Every selected toy's files, named {toy}_{truth,gan,weights,closure}."""
+    """Every selected toy's files, named {toy}_{truth,gan,weights,closure,judge}."""
     return {
         f"{toy}_{stage}": f"results/dctr_toys/{toy}/{stage}.h5"
         for toy in TOYS
@@ -204,9 +221,8 @@ def calo_value(key):
 
 
 def calo_sample(wildcards):
-    """The config section of the job's sample ("truth" or "generated")."""
-    section = "truth" if wildcards.sample == "truth" else "generator"
-    return CALO[wildcards.calo][section]
+    """The config section of the job's sample ("truth", "generated" or "judge")."""
+    return sample_config(CALO[wildcards.calo], wildcards.sample)
 
 
 def calo_energy_range(calo):
@@ -228,11 +244,19 @@ def feature_chunks(wildcards):
     )
 
 
-def all_segment_files(wildcards):
-    """Every shower file of a study's samples (the low-level classifier reads the showers)."""
-    return sorted(
-        {s.path for segments in SEGMENTS[wildcards.calo].values() for s in segments}
-    )
+def segment_files(*samples):
+    """Input function: every shower file of these samples of the job's study (the low-level
+    classifiers read the showers)."""
+    return lambda w: sorted({s.path for x in samples for s in SEGMENTS[w.calo][x]})
+
+
+def closure_truth(calo):
+    """The truth sample the closures judge against: the independent judge where there is one."""
+    return "judge" if "judge" in SEGMENTS[calo] else "truth"
+
+
+def closure_segment_files(wildcards):
+    return segment_files(closure_truth(wildcards.calo), "generated")(wildcards)
 
 
 #: calorimeter.ll keys that are not the network's: how the weights are made, and the data path.
@@ -265,14 +289,24 @@ CLOSURE_PREFIX = {"hl": "closure", "ll": "ll_closure"}
 
 def calo_classifier_files(wildcards):
     """Weights and closure files of each of a study's classifiers: weights_{name}, and per judge
-    of the study's `closures` closure_{name} (HL features) and ll_closure_{name} (low level).
+    of the study's `closures` closure_{name} (HL features) and ll_closure_{name} (low level),
+    and judge_{name} (the boosted trees on the independent judge sample) where there is one.
     """
     study, prefix = CALO[wildcards.calo], CLOSURE_PREFIX
-    return calo_weight_files(wildcards) | {
-        f"{prefix[judge]}_{name}": f"results/calorimeter/{wildcards.calo}/{prefix[judge]}_{name}.h5"
+    judged = {
+        f"judge_{name}": f"results/calorimeter/{wildcards.calo}/judge_{name}.h5"
         for name in study["classifiers"]
-        for judge in study["closures"]
+        if "judge" in SEGMENTS[wildcards.calo]
     }
+    return (
+        calo_weight_files(wildcards)
+        | judged
+        | {
+            f"{prefix[judge]}_{name}": f"results/calorimeter/{wildcards.calo}/{prefix[judge]}_{name}.h5"
+            for name in study["classifiers"]
+            for judge in study["closures"]
+        }
+    )
 
 
 # -- final targets ------------------------------------------------------------------------------

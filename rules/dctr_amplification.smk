@@ -20,7 +20,7 @@ rule reweight_run:
     params:
         truth=study_value("truth"),
         quantiles=study_value("quantiles"),
-        classifier=config["dctr"]["amplification"]["classifier"],
+        classifier=classifier_settings(config["dctr"]["amplification"]["classifier"]),
         folds=config["dctr"]["amplification"]["folds"],
         max_train_generated=config["dctr"]["amplification"]["max_train_generated"],
         calibration=config["dctr"]["calibration"],

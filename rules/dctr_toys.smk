@@ -1,5 +1,6 @@
 # The DCTR paper's toys (arXiv:2009.03796, Sec. III.1): per toy a truth sample, a GAN trained on
-# it, the cross-fitted DCTR classifier and its weights, and a closure classifier; then the summary
+# it, the cross-fitted DCTR classifier and its weights, the paper's closure classifier and the judge
+# (the boosted trees on an independent truth sample); then the summary
 # table and Fig. 1. Trainings ask for a GPU on a cluster and run on the CPU locally.
 
 
@@ -82,6 +83,29 @@ rule toy_closure:
         seed=config["seed"],
     script:
         "../workflow_scripts/toy_closure.py"
+
+
+rule toy_judge:
+    input:
+        truth=rules.toy_truth.output[0],
+        gan=rules.train_toy_gan.output[0],
+        weights=rules.toy_dctr.output[0],
+    output:
+        "results/dctr_toys/{toy}/judge.h5",
+    log:
+        "logs/dctr_toys/{toy}/judge.log",
+    benchmark:
+        "results/benchmarks/dctr_toys/{toy}/judge.tsv"
+    conda:
+        "../envs/gpu.yaml"
+    threads: config["dctr"]["threads"]
+    params:
+        classifier=JUDGE,
+        folds=config["dctr"]["folds"],
+        calibration=config["dctr"]["calibration"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/toy_judge.py"
 
 
 rule toy_summary:

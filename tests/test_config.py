@@ -72,6 +72,18 @@ def test_full_config_is_the_papers_study(config):
             lambda c: c["studies"]["camelback_1d"]["truth"].update(kind="donut"),
             "'studies.camelback_1d.truth.kind'",
         ),
+        (lambda c: c["dctr"]["classifier"].update(kind="forest"), "'dctr.classifier.kind'"),
+        (lambda c: c["calorimeter"]["hl"].update(kind="xgb"), "'calorimeter.hl.kind'"),
+        (
+            lambda c: c["dctr"]["amplification"]["classifier"].pop("kind"),
+            "'dctr.amplification.classifier'",
+        ),
+        (lambda c: c["dctr"]["boosted"].update(max_bins=300), "'dctr.boosted.max_bins'"),
+        (lambda c: c["dctr"]["boosted"].update(trees=3), "'dctr.boosted'"),
+        (
+            lambda c: c["calorimeter"]["studies"]["ild"].update(judge={"kind": "gan"}),
+            "'calorimeter.studies.ild.judge.kind'",
+        ),
     ],
 )
 def test_bad_values_name_their_key(config, mutate, fragment):

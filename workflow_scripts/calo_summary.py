@@ -20,6 +20,7 @@ with job(sm.log[0]):
         weights,
         {
             name: {j: sm.input[f"{p}_{name}"] for j, p in sm.params.closure_files.items()}
+            | ({"judge": sm.input[f"judge_{name}"]} if f"judge_{name}" in sm.input.keys() else {})
             for name in sm.params.classifiers
         },
         sm.output.summary,

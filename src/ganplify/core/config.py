@@ -103,7 +103,7 @@ def _semantic_problems(config: dict) -> list[str]:
             )
     toys = config["dctr"]["toys"]
     for toy in toys["run"]:
-        for key in ("latent_dim", "iterations", "classifier_hidden"):
+        for key in ("g_hidden", "d_hidden", "latent_dim", "iterations", "classifier_hidden"):
             if toy not in toys[key]:
                 problems.append(
                     f"config key 'dctr.toys.{key}': no entry for toy {toy!r} (in dctr.toys.run)"

@@ -7,10 +7,12 @@
   Cartesian ECAL; the challenge's cls-low network on [log10 E_inc, voxels / E_inc] for its
   cylindrical geometries (conditional too).
 - the closure test of either: a fresh cross-fitted HL classifier of truth against the *weighted*
-  generated showers.
+  generated showers;
+- the judge of either: the boosted trees of an independent truth sample (``judge``, showers no
+  reweighter saw) against the generated showers, unweighted and weighted.
 
 Files: ``{calo}/weights_{hl,ll}.h5`` (out-of-fold outputs, folds, histories, weights and their
-diagnostics) and ``{calo}/closure_{hl,ll}.h5``.
+diagnostics), ``{calo}/closure_{hl,ll}.h5`` and ``{calo}/judge_{hl,ll}.h5``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ..core import seeding
 from ..core.io import provenance, read_dataset, write_h5
 from ..core.runtime import inject_fault
 from .calo_showers import Segment, read_features
-from .common import cross_fit_job, reweight_job, torch_device
+from .common import cross_fit_job, judge_job, reweight_job, torch_device
 
 log = logging.getLogger("ganplify")
 
@@ -100,6 +102,40 @@ def closure(
         w_gen=read_dataset(weights_file, "weights"),
     )
     write_h5(out, datasets, provenance(**attrs, judged=judged, weights_file=str(weights_file)))
+
+
+def judge(
+    judge_file,
+    gen_file,
+    weights_file,
+    out,
+    *,
+    calo: str,
+    detector,
+    judged: str,
+    classifier: Mapping,
+    folds: int,
+    calibration: str,
+    seed: int,
+    threads: int = 1,
+) -> None:
+    """The judge of classifier ``judged``'s weights: fresh classifiers (the boosted trees) of the
+    independent judge sample — showers no reweighter saw — against the generated showers,
+    unweighted and weighted, on the HL inputs (:func:`.common.judge_job`)."""
+    inject_fault(out)
+    judge_job(
+        hl_inputs(judge_file, detector),
+        hl_inputs(gen_file, detector),
+        read_dataset(weights_file, "weights"),
+        out,
+        extra_attrs={"judged": judged, "weights_file": str(weights_file)},
+        classifier=classifier,
+        folds=folds,
+        calibration=calibration,
+        seed=seed,
+        identity=("calorimeter", calo, judged, "judge"),
+        threads=threads,
+    )
 
 
 def _ll_cross_fit(

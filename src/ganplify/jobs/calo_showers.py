@@ -2,8 +2,9 @@
 observables, chunk by chunk.
 
 A *calorimeter study* (``calorimeter.studies.{calo}``) is one geometry (``detector``), one
-incident-energy spectrum and two samples, "truth" and "generated"; :func:`study_settings` merges
-the study's keys over the shared ``calorimeter`` ones. A *sample* is a list of segments: slices
+incident-energy spectrum and two samples, "truth" and "generated" — and a third, "judge": truth
+that no reweighter sees, for the closure tests (:func:`sample_config`); :func:`study_settings`
+merges the study's keys over the shared ``calorimeter`` ones. A *sample* is a list of segments: slices
 of shower files, each read and turned into observables by one job. A simulated sample's segments
 are its chunk files (``results/calorimeter/{calo}/{sample}/showers/{k}.h5``, made by one job
 each, getting_high format for the Cartesian ECAL, CaloChallenge format for the challenge's
@@ -41,6 +42,26 @@ def study_settings(calorimeter: Mapping, name: str) -> dict:
     """Calorimeter study ``name``: its own keys over the shared ``calorimeter`` section's."""
     shared = {k: v for k, v in calorimeter.items() if k not in ("studies", "run")}
     return shared | dict(calorimeter["studies"][name])
+
+
+def sample_config(settings: Mapping, sample: str) -> Mapping | None:
+    """The config section of a study's sample: ``truth``, ``generator`` (sample "generated"), or
+    for "judge" the study's ``judge`` section — by default a fresh simulation like the truth's
+    (its own random stream), and none (no independent closure) for a truth from files."""
+    if sample == "truth":
+        return settings["truth"]
+    if sample == "generated":
+        return settings["generator"]
+    if sample != "judge":
+        raise ValueError(f"unknown sample {sample!r}: truth, generated or judge")
+    if "judge" in settings:
+        return settings["judge"]
+    return dict(settings["truth"]) if settings["truth"]["kind"] in SIMULATED else None
+
+
+def study_samples(settings: Mapping) -> list[str]:
+    """The samples a study has: truth, generated, and judge where there is one."""
+    return [s for s in ("truth", "generated", "judge") if sample_config(settings, s) is not None]
 
 
 def study_geometry(settings: Mapping):
@@ -85,7 +106,7 @@ def plan_segments(calo: str, sample: str, settings: Mapping) -> list[Segment]:
     — a bad file stops the study here, naming the file and the dataset — and cut into segments
     of ``chunk`` showers.
     """
-    sample_cfg = settings["truth" if sample == "truth" else "generator"]
+    sample_cfg = sample_config(settings, sample)
     geometry = study_geometry(settings)
     chunk = int(settings["chunk"])
     if sample_cfg["kind"] in SIMULATED:

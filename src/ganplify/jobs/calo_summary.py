@@ -38,6 +38,9 @@ CLASSIFIER_COLUMNS = [
     "jsd_closure",
     "auc_closure_ll",
     "jsd_closure_ll",
+    "judge_auc_gan",
+    "judge_auc_dctr",
+    "n_judge",
     "neff_fraction",
     "n_capped",
     "median_weight",
@@ -91,7 +94,8 @@ def calo_summary(
     """S², S² ratio and r per observable for the generator and each weighted version; one row per
     classifier with its AUCs and weight diagnostics. ``weights[name]``: weights file of classifier
     ``name`` ("hl", "ll"); ``closures[name][judge]``: the closure file of its weights judged by a
-    fresh HL ("hl") or low-level ("ll") classifier."""
+    fresh HL ("hl") or low-level ("ll") classifier; ``closures[name]["judge"]``, where there is
+    an independent truth sample, the judge's file (:func:`.calo_classifiers.judge`)."""
     from ..dctr.metrics import dilution, events_needed_ratio, separation_power
 
     ft, _ = read_features(truth_file)
@@ -127,7 +131,7 @@ def calo_summary(
     for name, (_, _, attrs) in per_classifier.items():
         d = attrs["diagnostics"]
         judges = {j: read_attrs(path) for j, path in closures.get(name, {}).items()}
-        hl, ll = judges.get("hl", {}), judges.get("ll", {})
+        hl, ll, jg = judges.get("hl", {}), judges.get("ll", {}), judges.get("judge", {})
         classifier_rows.append(
             {
                 "classifier": name,
@@ -139,6 +143,9 @@ def calo_summary(
                 "jsd_closure": float(hl.get("jsd", float("nan"))),
                 "auc_closure_ll": float(ll.get("auc", float("nan"))),
                 "jsd_closure_ll": float(ll.get("jsd", float("nan"))),
+                "judge_auc_gan": float(jg.get("auc_unweighted", float("nan"))),
+                "judge_auc_dctr": float(jg.get("auc", float("nan"))),
+                "n_judge": int(jg.get("n_judge", 0)),
                 "neff_fraction": float(d["n_eff_fraction"]),
                 "n_capped": int(d["n_capped"]),
                 "median_weight": float(d["median"]),

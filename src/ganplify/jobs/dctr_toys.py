@@ -1,10 +1,14 @@
 """rules/dctr_toys.smk: the DCTR paper's toys — truth samples, a GAN per toy, its DCTR weights,
 the closure classifier, the summary table and Fig. 1.
 
-Files per toy under ``results/dctr_toys/{toy}/``: ``truth.h5`` (the GAN's training sample and an
-independent truth sample for the classifier), ``gan.h5`` (generated events, losses, generator
-weights), ``weights.h5`` (out-of-fold classifier outputs and DCTR weights with their
-diagnostics), ``closure.h5`` (a fresh classifier of truth against the weighted events).
+Files per toy under ``results/dctr_toys/{toy}/``: ``truth.h5`` (the GAN's training sample
+``train``, the classifier's truth sample ``truth`` and a third, independent one, ``test``, that
+only judges), ``gan.h5`` (generated events, losses, generator weights), ``weights.h5``
+(out-of-fold classifier outputs and DCTR weights with their diagnostics), ``closure.h5`` (the
+paper's closure: a fresh classifier of the reweighter's kind, of the same truth against the
+weighted events) and ``judge.h5`` (the closure that cannot flatter: the boosted trees, of the
+independent ``test`` sample against the events, unweighted and weighted). The summary's S² and
+r are measured against ``test``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from ..core import seeding
 from ..core.io import provenance, read_attrs, read_dataset, write_csv, write_h5
 from ..core.runtime import inject_fault
 from ..densities.toys import TOYS
-from .common import cross_fit_job, reweight_job, torch_device
+from .common import cross_fit_job, judge_job, reweight_job, torch_device
 
 log = logging.getLogger("ganplify")
 
@@ -32,17 +36,22 @@ SUMMARY_COLUMNS = [
     "neff_fraction",
     "auc_gan",
     "auc_dctr",
+    "judge_auc_gan",
+    "judge_auc_dctr",
+    "s2_floor",
 ]
 
 
 def toy_truth(out, *, toy: str, n_train: int, n_truth: int, seed: int) -> None:
-    """The GAN's training sample and an independent truth sample for the classifier."""
+    """The GAN's training sample, an independent truth sample for the classifier and a third of
+    the same size that only judges (the summary's S² and the judge's closure)."""
     density = TOYS[toy]()
     write_h5(
         out,
         {
             "train": density.sample(n_train, seeding.rng(seed, "dctr_toys", toy, "train")),
             "truth": density.sample(n_truth, seeding.rng(seed, "dctr_toys", toy, "truth")),
+            "test": density.sample(n_truth, seeding.rng(seed, "dctr_toys", toy, "test")),
         },
         provenance(seed=seed, toy=toy, n_train=int(n_train), n_truth=int(n_truth)),
     )
@@ -147,6 +156,37 @@ def toy_closure(
     write_h5(out, datasets, provenance(**attrs, toy=toy, weights_file=str(weights_file)))
 
 
+def toy_judge(
+    truth_file,
+    gan_file,
+    weights_file,
+    out,
+    *,
+    toy: str,
+    classifier: Mapping,
+    folds: int,
+    calibration: str,
+    seed: int,
+    threads: int = 1,
+) -> None:
+    """The judge: the boosted trees of the independent ``test`` sample against the GAN's events,
+    unweighted and weighted (:func:`.common.judge_job`)."""
+    inject_fault(out)
+    judge_job(
+        read_dataset(truth_file, "test"),
+        read_dataset(gan_file, "generated"),
+        read_dataset(weights_file, "weights"),
+        out,
+        extra_attrs={"toy": toy, "weights_file": str(weights_file)},
+        classifier=classifier,
+        folds=folds,
+        calibration=calibration,
+        seed=seed,
+        identity=("dctr_toys", toy, "judge"),
+        threads=threads,
+    )
+
+
 def toy_observables(x: np.ndarray, centre) -> dict[str, np.ndarray]:
     """The observables of a toy: its coordinates and, in 2D, radius and angle about ``centre``."""
     x = np.asarray(x, dtype=float)
@@ -184,15 +224,23 @@ def toy_summary(
 ) -> list[dict]:
     """S², r, N_eff and AUCs per toy and observable, GAN against DCTR-weighted GAN.
 
-    ``files[toy]`` names the toy's ``truth``, ``gan``, ``weights`` and ``closure`` files.
+    ``files[toy]`` names the toy's ``truth``, ``gan``, ``weights``, ``closure`` and ``judge``
+    files. S² and r are measured against the independent ``test`` sample, which neither the GAN
+    nor the reweighter saw; ``s2_floor`` is the S² expected of two samples of one density of
+    the sizes compared (the test sample's and the weights' N_eff).
     """
-    from ..dctr.metrics import dilution, separation_power
+    from ..dctr.metrics import dilution, expected_separation_power_of_equal_samples, separation_power
+    from ..dctr.weights import effective_sample_size
 
     rows = []
     for toy, f in files.items():
-        x_truth, x_gen = _classifier_inputs(f["truth"], f["gan"])
+        x_truth, x_gen = read_dataset(f["truth"], "test"), read_dataset(f["gan"], "generated")
         w = read_dataset(f["weights"], "weights")
         wattrs, cattrs = read_attrs(f["weights"]), read_attrs(f["closure"])
+        jattrs = read_attrs(f["judge"])
+        floor = expected_separation_power_of_equal_samples(
+            len(x_truth), effective_sample_size(w), int(bins)
+        )
         obs_t = toy_observables(x_truth, toy_centre(toy))
         obs_g = toy_observables(x_gen, toy_centre(toy))
         names = list(obs_t)
@@ -216,6 +264,9 @@ def toy_summary(
                     "neff_fraction": float(wattrs["diagnostics"]["n_eff_fraction"]),
                     "auc_gan": float(wattrs["auc"]),
                     "auc_dctr": float(cattrs["auc"]),
+                    "judge_auc_gan": float(jattrs["auc_unweighted"]),
+                    "judge_auc_dctr": float(jattrs["auc"]),
+                    "s2_floor": floor,
                 }
             )
             log.info("%s", rows[-1])
