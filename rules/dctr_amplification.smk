@@ -24,7 +24,7 @@ rule reweight_run:
         folds=config["dctr"]["amplification"]["folds"],
         max_train_generated=config["dctr"]["amplification"]["max_train_generated"],
         calibration=config["dctr"]["calibration"],
-        weights=config["dctr"]["weights"],
+        weights=config["dctr"]["weights"] | {"cap": config["dctr"]["amplification"]["cap"]},
         seed=config["seed"],
     script:
         "../workflow_scripts/reweight_run.py"

@@ -79,6 +79,7 @@ def test_full_config_is_the_papers_study(config):
             "'dctr.amplification.classifier'",
         ),
         (lambda c: c["dctr"]["boosted"].update(max_bins=300), "'dctr.boosted.max_bins'"),
+        (lambda c: c["dctr"]["amplification"].update(cap=0), "'dctr.amplification.cap'"),
         (lambda c: c["dctr"]["boosted"].update(trees=3), "'dctr.boosted'"),
         (
             lambda c: c["calorimeter"]["studies"]["ild"].update(judge={"kind": "gan"}),
