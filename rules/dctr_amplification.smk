@@ -25,6 +25,7 @@ rule reweight_run:
         max_train_generated=config["dctr"]["amplification"]["max_train_generated"],
         calibration=config["dctr"]["calibration"],
         weights=config["dctr"]["weights"] | {"cap": config["dctr"]["amplification"]["cap"]},
+        judge=JUDGE,
         seed=config["seed"],
     script:
         "../workflow_scripts/reweight_run.py"

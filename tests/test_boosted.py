@@ -61,7 +61,8 @@ def test_boosted_weights_match_the_exact_density_ratio_in_2d():
     assert bulk.mean() > 0.9
     assert np.median(np.abs(w[bulk] / exact[bulk] - 1)) < 0.15
     np.testing.assert_allclose(
-        np.average((xg - xg.mean(0)) ** 2, axis=0, weights=w), ((xt - xt.mean(0)) ** 2).mean(0),
+        np.average((xg - xg.mean(0)) ** 2, axis=0, weights=w),
+        ((xt - xt.mean(0)) ** 2).mean(0),
         rtol=0.05,
     )
     # and the classifier separates: AUC above the closure's 0.5

@@ -298,6 +298,11 @@ def test_reweighted_generators_and_training_sizes(demo_run):
         attrs = read_attrs(base / f"{approach}/4.h5")
         assert attrs["generator_file"].endswith(f"{source}/4.h5") and attrs["folds"] == 2
         assert w.shape == (5000,) and list(sizes) == [100, 1000, 5000]
+        # the judge: exact-truth events the reweighter never saw, against the events
+        limit = _demo_settings("dctr", "amplification", "max_train_generated")
+        assert attrs["n_judge"] == min(5000, limit)
+        assert 0.45 < attrs["judge_auc_gan"] < 1 and 0.45 < attrs["judge_auc"] < 1
+        assert attrs["weight_settings"]["cap"] == _demo_settings("dctr", "amplification", "cap")
         # N_eff of every prefix of the generated sample, from the stored weights
         prefix = [w[:n].sum() ** 2 / (w[:n] ** 2).sum() for n in sizes]
         np.testing.assert_allclose(n_eff, prefix)

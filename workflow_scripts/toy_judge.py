@@ -1,4 +1,5 @@
-"""rule toy_judge: the boosted trees of an independent truth sample against the GAN events, unweighted and DCTR-weighted."""
+"""rule toy_judge: the boosted trees of an independent truth sample against the GAN events,
+unweighted and DCTR-weighted."""
 
 from ganplify.core.runtime import job
 from ganplify.jobs.dctr_toys import toy_judge

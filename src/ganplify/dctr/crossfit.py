@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core import seeding
-from .calibration import Calibration, fit_calibration
 from . import classifiers
+from .calibration import Calibration, fit_calibration
 
 log = logging.getLogger("ganplify.dctr")
 

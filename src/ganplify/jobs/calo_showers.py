@@ -4,10 +4,10 @@ observables, chunk by chunk.
 A *calorimeter study* (``calorimeter.studies.{calo}``) is one geometry (``detector``), one
 incident-energy spectrum and two samples, "truth" and "generated" — and a third, "judge": truth
 that no reweighter sees, for the closure tests (:func:`sample_config`); :func:`study_settings`
-merges the study's keys over the shared ``calorimeter`` ones. A *sample* is a list of segments: slices
-of shower files, each read and turned into observables by one job. A simulated sample's segments
-are its chunk files (``results/calorimeter/{calo}/{sample}/showers/{k}.h5``, made by one job
-each, getting_high format for the Cartesian ECAL, CaloChallenge format for the challenge's
+merges the study's keys over the shared ``calorimeter`` ones. A *sample* is a list of segments:
+slices of shower files, each read and turned into observables by one job. A simulated sample's
+segments are its chunk files (``results/calorimeter/{calo}/{sample}/showers/{k}.h5``, made by one
+job each, getting_high format for the Cartesian ECAL, CaloChallenge format for the challenge's
 geometries); a sample from files (``kind: file``) is cut into segments of ``chunk`` showers.
 
 Files: ``{calo}/{sample}/features/{k}.h5`` (observables and incident energies of segment k) and

@@ -19,9 +19,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..amplification.cells import prefix_fractions
+from ..core import seeding
 from ..core.io import provenance, read_attrs, read_dataset, write_h5
 from ..core.runtime import inject_fault
-from .common import fraction_datasets, reweight, truth_from_config
+from .common import cross_fit_job, fraction_datasets, reweight, truth_from_config
 
 log = logging.getLogger("ganplify")
 
@@ -41,8 +42,14 @@ def reweight_run(
     max_train_generated: int,
     seed: int,
     threads: int = 1,
+    judge: Mapping | None = None,
 ) -> None:
-    """DCTR-weight the generated events of one run towards its training sample; score them."""
+    """DCTR-weight the generated events of one run towards its training sample; score them.
+
+    ``judge``: a classifier (kind and settings) for the closure that cannot flatter — trained on
+    events drawn from the exact truth (as many as the generated events, at most
+    ``max_train_generated``; the reweighter saw none of them) against the generated events,
+    unweighted and weighted: attributes ``judge_auc_gan`` and ``judge_auc``."""
     inject_fault(out)
     from ..dctr.weights import effective_sample_size
 
@@ -63,6 +70,25 @@ def reweight_run(
         threads=threads,
         max_train_gen=int(max_train_generated),
     )
+    judged = {}
+    if judge is not None:
+        n_judge = min(len(events), int(max_train_generated))
+        x_judge = truth_from_config(truth).sample(
+            n_judge, seeding.rng(seed, study, approach, index, "judge")
+        )
+        for key, w_judge in (("judge_auc_gan", None), ("judge_auc", w)):
+            judged[key] = cross_fit_job(
+                x_judge,
+                events,
+                classifier=judge,
+                folds=2,
+                calibration="none",
+                seed=seed,
+                identity=(study, approach, index, key),
+                threads=threads,
+                w_gen=w_judge,
+            )[2]["auc"]
+        judged["n_judge"] = n_judge
     cells, marginals = prefix_fractions(events, truth_from_config(truth), quantiles, sizes, w)
     n_eff = np.array([effective_sample_size(w[: int(n)]) for n in sizes])
     write_h5(
@@ -82,6 +108,7 @@ def reweight_run(
             sample_file=str(sample_path),
             truth=dict(truth),
             quantiles=list(quantiles),
+            **judged,
         ),
     )
     log.info("%s %s/%d: N_eff/N %.3f, %s", approach, study, index, diag.n_eff_fraction, diag)

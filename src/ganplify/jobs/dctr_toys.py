@@ -229,7 +229,11 @@ def toy_summary(
     nor the reweighter saw; ``s2_floor`` is the S² expected of two samples of one density of
     the sizes compared (the test sample's and the weights' N_eff).
     """
-    from ..dctr.metrics import dilution, expected_separation_power_of_equal_samples, separation_power
+    from ..dctr.metrics import (
+        dilution,
+        expected_separation_power_of_equal_samples,
+        separation_power,
+    )
     from ..dctr.weights import effective_sample_size
 
     rows = []
