@@ -19,5 +19,5 @@ with job(sm.log[0]):
         max_train_generated=sm.params.max_train_generated,
         seed=sm.params.seed,
         threads=sm.threads,
-        judge=sm.params.judge,
+        judge_classifier=sm.params.judge,
     )

@@ -132,15 +132,13 @@ def reweight_job(x_truth, x_gen, out, *, weights: Mapping, extra_attrs: Mapping 
     return diag
 
 
-def judge_job(x_judge, x_gen, w_gen, out, *, extra_attrs: Mapping = (), **fit):
+def judge(x_judge, x_gen, w_gen, **fit):
     """The closure test that cannot flatter: fresh cross-fitted classifiers (``fit``: the
     keyword arguments of :func:`cross_fit_job`, a classifier at least as strong as the
     reweighter's) of an *independent* truth sample ``x_judge`` — events no reweighter saw —
-    against the generated events, unweighted and weighted by ``w_gen``. Writes both fits' outputs
-    (``unweighted/…``, ``weighted/…``) and AUCs (``auc_unweighted``, ``auc``, with their JSDs) to
-    ``out``; returns the attributes."""
-    from ..core.io import provenance, write_h5
-
+    against the generated events, unweighted and weighted by ``w_gen``. Returns both fits'
+    outputs (``unweighted/…``, ``weighted/…``) and their AUCs (``auc_unweighted``, ``auc``, with
+    their JSDs) and ``n_judge``."""
     identity = tuple(fit.pop("identity"))
     datasets, attrs = {}, {}
     for name, w in (("unweighted", None), ("weighted", w_gen)):
@@ -149,7 +147,15 @@ def judge_job(x_judge, x_gen, w_gen, out, *, extra_attrs: Mapping = (), **fit):
         attrs |= {k: v for k, v in a.items() if k not in ("auc", "jsd")}
         suffix = "" if w is not None else "_unweighted"
         attrs |= {f"auc{suffix}": a["auc"], f"jsd{suffix}": a["jsd"]}
-    attrs |= {**dict(extra_attrs), "n_judge": len(x_judge)}
+    return datasets, attrs | {"n_judge": len(x_judge)}
+
+
+def judge_job(x_judge, x_gen, w_gen, out, *, extra_attrs: Mapping = (), **fit):
+    """:func:`judge`, written to ``out``; returns the attributes."""
+    from ..core.io import provenance, write_h5
+
+    datasets, attrs = judge(x_judge, x_gen, w_gen, **fit)
+    attrs |= dict(extra_attrs)
     write_h5(out, datasets, provenance(**attrs))
     return attrs
 

@@ -22,7 +22,7 @@ from ..amplification.cells import prefix_fractions
 from ..core import seeding
 from ..core.io import provenance, read_attrs, read_dataset, write_h5
 from ..core.runtime import inject_fault
-from .common import cross_fit_job, fraction_datasets, reweight, truth_from_config
+from .common import fraction_datasets, judge, reweight, truth_from_config
 
 log = logging.getLogger("ganplify")
 
@@ -42,12 +42,12 @@ def reweight_run(
     max_train_generated: int,
     seed: int,
     threads: int = 1,
-    judge: Mapping | None = None,
+    judge_classifier: Mapping | None = None,
 ) -> None:
     """DCTR-weight the generated events of one run towards its training sample; score them.
 
-    ``judge``: a classifier (kind and settings) for the closure that cannot flatter — trained on
-    events drawn from the exact truth (as many as the generated events, at most
+    ``judge_classifier``: a classifier (kind and settings) for the closure that cannot flatter —
+    trained on events drawn from the exact truth (as many as the generated events, at most
     ``max_train_generated``; the reweighter saw none of them) against the generated events,
     unweighted and weighted: attributes ``judge_auc_gan`` and ``judge_auc``."""
     inject_fault(out)
@@ -71,24 +71,27 @@ def reweight_run(
         max_train_gen=int(max_train_generated),
     )
     judged = {}
-    if judge is not None:
+    if judge_classifier is not None:
         n_judge = min(len(events), int(max_train_generated))
         x_judge = truth_from_config(truth).sample(
             n_judge, seeding.rng(seed, study, approach, index, "judge")
         )
-        for key, w_judge in (("judge_auc_gan", None), ("judge_auc", w)):
-            judged[key] = cross_fit_job(
-                x_judge,
-                events,
-                classifier=judge,
-                folds=2,
-                calibration="none",
-                seed=seed,
-                identity=(study, approach, index, key),
-                threads=threads,
-                w_gen=w_judge,
-            )[2]["auc"]
-        judged["n_judge"] = n_judge
+        _, attrs_judge = judge(
+            x_judge,
+            events,
+            w,
+            classifier=judge_classifier,
+            folds=2,
+            calibration="none",
+            seed=seed,
+            identity=(study, approach, index, "judge"),
+            threads=threads,
+        )
+        judged = {
+            "judge_auc_gan": attrs_judge["auc_unweighted"],
+            "judge_auc": attrs_judge["auc"],
+            "n_judge": n_judge,
+        }
     cells, marginals = prefix_fractions(events, truth_from_config(truth), quantiles, sizes, w)
     n_eff = np.array([effective_sample_size(w[: int(n)]) for n in sizes])
     write_h5(
