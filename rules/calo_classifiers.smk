@@ -126,7 +126,9 @@ rule ll_closure:
     threads: config["dctr"]["threads"] + config["calorimeter"]["ll"]["workers"]
     params:
         # the independent judge sample where there is one: truth no reweighter saw
-        truth_segments=lambda w: [s.__dict__ for s in SEGMENTS[w.calo][closure_truth(w.calo)]],
+        truth_segments=lambda w: [
+            s.__dict__ for s in SEGMENTS[w.calo][closure_truth(w.calo)]
+        ],
         gen_segments=lambda w: [s.__dict__ for s in SEGMENTS[w.calo]["generated"]],
         network=ll_network_settings,
         folds=config["dctr"]["folds"],

@@ -24,7 +24,8 @@ rule reweight_run:
         folds=config["dctr"]["amplification"]["folds"],
         max_train_generated=config["dctr"]["amplification"]["max_train_generated"],
         calibration=config["dctr"]["calibration"],
-        weights=config["dctr"]["weights"] | {"cap": config["dctr"]["amplification"]["cap"]},
+        weights=config["dctr"]["weights"]
+        | {"cap": config["dctr"]["amplification"]["cap"]},
         judge=JUDGE,
         seed=config["seed"],
     script:
