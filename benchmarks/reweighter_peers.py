@@ -23,7 +23,8 @@ AUC of a fresh judge (the boosted trees of ``dctr.boosted``, cross-fitted) of th
 truth against the weighted events (three judges of different seeds), with an error from their
 spread and a bootstrap; the reweighter's CPU seconds (process
 time, one thread each). The last lines say, per task, whether ganplify's default is at least as
-good as the best peer within the errors and no slower than the slowest.
+good as the best peer within the errors (the judge AUC by its distance from 0.5) and no slower
+than the slowest.
 """
 
 from __future__ import annotations
@@ -230,9 +231,17 @@ def run_task(results, task, config, seed, replicas):
 MIN_NEFF_FRACTION = 0.01
 
 
+def closeness(row, key) -> float:
+    """The score of ``key`` (lower is better): the judge AUC's distance from 0.5 — a judge of
+    identical samples scores 0.5 up to noise on either side (out-of-fold AUCs just below 0.5 are
+    common), so 0.47 is no better than 0.53 — and the S² ratio itself."""
+    return abs(row[key] - 0.5) if key == "judge_auc" else row[key]
+
+
 def verdict(rows) -> str:
     """Is ganplify's default at least as good as the best usable peer, within the errors
-    (combined in quadrature), and no slower than the slowest peer?"""
+    (combined in quadrature), and no slower than the slowest peer? Judge AUCs are compared by
+    their distance from 0.5 (:func:`closeness`)."""
     ours = next(r for r in rows if r["reweighter"] == "ganplify")
     peers = [r for r in rows if r["reweighter"] not in ("ganplify", "ganplify-mlp", "unweighted")]
     unusable = [r["reweighter"] for r in peers if r["neff_fraction"] < MIN_NEFF_FRACTION]
@@ -240,9 +249,9 @@ def verdict(rows) -> str:
     peers = [r for r in peers if r["reweighter"] not in unusable]
     out = [f"unusable (N_eff/N < {MIN_NEFF_FRACTION}): {', '.join(unusable)}"] if unusable else []
     for key in ("judge_auc", "median_s2_ratio"):
-        best = min(peers, key=lambda r: r[key])
+        best = min(peers, key=lambda r: closeness(r, key))
         err = np.hypot(ours[f"{key}_err"], best[f"{key}_err"])
-        ok = ours[key] <= best[key] + err
+        ok = closeness(ours, key) <= closeness(best, key) + err
         out.append(
             f"{key} {ours[key]:.4f} vs best peer {best['reweighter']} {best[key]:.4f} "
             f"(± {err:.4f}): {'ok' if ok else 'BEHIND'}"

@@ -23,21 +23,22 @@ SLURM_DIR = os.environ.get("GANPLIFY_SLURM_DIR", "/tmp/ganplify-slurm")
 #: and per run the DCTR reweighting of its GAN and of its ensemble; per DCTR toy (tests/slurm.yaml
 #: runs one) its truth sample, GAN, classifier and closure.
 REMOTE_RULES = ("sample", "fit", "train_block", "reweight_run")
-TOY_RULES = ("toy_truth", "train_toy_gan", "toy_dctr", "toy_closure")
-#: per calorimeter sample (one chunk each) a simulation and its observables; two classifiers and
-#: their closure tests; the challenge's FPD/KPD.
+TOY_RULES = ("toy_truth", "train_toy_gan", "toy_dctr", "toy_closure", "toy_judge")
+#: per calorimeter sample (truth, generated, judge; one chunk each) a simulation and its
+#: observables; two classifiers, their closure tests and their judges; the challenge's FPD/KPD.
 CALO_RULES = (
     "simulate_showers",
     "shower_features",
     "hl_dctr",
     "ll_dctr",
     "calo_closure",
+    "calo_judge",
     "calo_metrics",
 )
 #: tests/slurm.yaml packs 3 GANs per job: camelback_1d (3 runs) and ring_2d (2 runs) each train
 #: their GANs in one block and their ensembles of 3 in one block per run.
 N_BLOCKS = (1 + 3) + (1 + 2)
-N_REMOTE = 2 * (3 + 2) + N_BLOCKS + 2 * (3 + 2) + len(TOY_RULES) + 2 * 2 + 4 + 1
+N_REMOTE = 2 * (3 + 2) + N_BLOCKS + 2 * (3 + 2) + len(TOY_RULES) + 3 * 2 + 4 + 2 + 1
 #: GPU jobs: the GAN trainings and, per toy, the GAN, the classifier and the closure classifier.
 GPU_RULES = (
     "train_block",
