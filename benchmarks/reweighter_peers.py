@@ -38,6 +38,7 @@ import numpy as np
 import yaml
 
 from ganplify.core import seeding
+from ganplify.core.config import calibration_of, classifier_settings
 from ganplify.core.io import read_dataset
 from ganplify.dctr.classifiers import classifier_config
 from ganplify.dctr.crossfit import cross_fit, fold_ids
@@ -84,18 +85,18 @@ def load_task(results: Path, task: str, config: dict):
         edges = observable_edges(oj, int(config["calorimeter"]["n_edges"]))
         mlp = config["calorimeter"]["hl"] | {"kind": "mlp"}
         default = config["calorimeter"]["hl"]
-    if default["kind"] == "boosted":
-        default = {"kind": "boosted"} | config["dctr"]["boosted"]
     return xt, xg, xj, oj, og, edges, default, mlp
 
 
-def ganplify_weights(xt, xg, classifier, config, seed, task):
+def ganplify_weights(xt, xg, section, config, seed, task):
+    """The weights of the workflow's reweighting of the classifier ``section`` selects."""
+    classifier = classifier_settings(config["dctr"], section)
     cf = cross_fit(
         xt,
         xg,
         classifier_config(classifier),
         folds=int(config["dctr"]["folds"]),
-        calibration=config["dctr"]["calibration"],
+        calibration=calibration_of(config["dctr"], section),
         seed=seed,
         identity=("peers", task, classifier["kind"]),
     )
@@ -184,7 +185,7 @@ def s2_ratio(oj, og, w, edges, seed, task, name, replicas):
 def run_task(results, task, config, seed, replicas):
     xt, xg, xj, oj, og, edges, default, mlp = load_task(results, task, config)
     cap = config["dctr"]["weights"]["cap"]
-    judge = {"kind": "boosted"} | config["dctr"]["boosted"]
+    judge = classifier_settings(config["dctr"], {"kind": "boosted"})
     makers = {
         "ganplify": lambda: ganplify_weights(xt, xg, default, config, seed, task),
         "ganplify-mlp": lambda: ganplify_weights(xt, xg, mlp, config, seed, task),

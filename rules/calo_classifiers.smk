@@ -20,7 +20,7 @@ rule hl_dctr:
         detector=calo_value("detector"),
         classifier=classifier_settings(config["calorimeter"]["hl"]),
         folds=config["dctr"]["folds"],
-        calibration=config["dctr"]["calibration"],
+        calibration=classifier_calibration(config["calorimeter"]["hl"]),
         weights=config["dctr"]["weights"],
         seed=config["seed"],
     script:
@@ -77,7 +77,7 @@ rule calo_closure:
         detector=calo_value("detector"),
         classifier=classifier_settings(config["calorimeter"]["hl"]),
         folds=config["dctr"]["folds"],
-        calibration=config["dctr"]["calibration"],
+        calibration=classifier_calibration(config["calorimeter"]["hl"]),
         seed=config["seed"],
     script:
         "../workflow_scripts/calo_closure.py"
@@ -101,7 +101,7 @@ rule calo_judge:
         detector=calo_value("detector"),
         classifier=JUDGE,
         folds=config["dctr"]["folds"],
-        calibration=config["dctr"]["calibration"],
+        calibration=classifier_calibration(JUDGE),
         seed=config["seed"],
     script:
         "../workflow_scripts/calo_judge.py"

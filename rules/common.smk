@@ -5,6 +5,8 @@ from pathlib import Path
 from ganplify.core.approaches import APPROACHES, generators, trained
 from ganplify.densities.toys import TOYS as TOYS_REGISTRY
 from ganplify.core.config import (
+    calibration_of,
+    classifier_settings as config_classifier_settings,
     expand_training_sizes,
     selected_studies,
     study_n_samples,
@@ -92,11 +94,13 @@ def study_value(key):
 
 
 def classifier_settings(section, **mlp):
-    """A DCTR classifier's `kind` and that kind's settings only: dctr.boosted for the boosted
-    trees, the section's own (with `mlp` over them) for the network."""
-    if section["kind"] == "boosted":
-        return {"kind": "boosted"} | config["dctr"]["boosted"]
-    return section | mlp
+    """A DCTR classifier's `kind` and that kind's settings only (core.config.classifier_settings)."""
+    return config_classifier_settings(config["dctr"], section, **mlp)
+
+
+def classifier_calibration(section):
+    """The calibration of a section's classifier, per kind (core.config.calibration_of)."""
+    return calibration_of(config["dctr"], section)
 
 
 #: The judge of every closure test: the boosted trees, as strong as any reweighter's classifier.

@@ -23,7 +23,7 @@ rule reweight_run:
         classifier=classifier_settings(config["dctr"]["amplification"]["classifier"]),
         folds=config["dctr"]["amplification"]["folds"],
         max_train_generated=config["dctr"]["amplification"]["max_train_generated"],
-        calibration=config["dctr"]["calibration"],
+        calibration=classifier_calibration(config["dctr"]["amplification"]["classifier"]),
         weights=config["dctr"]["weights"]
         | {"cap": config["dctr"]["amplification"]["cap"]},
         judge=JUDGE,

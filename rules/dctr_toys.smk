@@ -55,7 +55,7 @@ rule toy_dctr:
     params:
         classifier=toy_classifier_settings,
         folds=config["dctr"]["folds"],
-        calibration=config["dctr"]["calibration"],
+        calibration=classifier_calibration(config["dctr"]["classifier"]),
         weights=config["dctr"]["weights"],
         seed=config["seed"],
     script:
@@ -79,7 +79,7 @@ rule toy_closure:
     params:
         classifier=toy_classifier_settings,
         folds=config["dctr"]["folds"],
-        calibration=config["dctr"]["calibration"],
+        calibration=classifier_calibration(config["dctr"]["classifier"]),
         seed=config["seed"],
     script:
         "../workflow_scripts/toy_closure.py"
@@ -102,7 +102,7 @@ rule toy_judge:
     params:
         classifier=JUDGE,
         folds=config["dctr"]["folds"],
-        calibration=config["dctr"]["calibration"],
+        calibration=classifier_calibration(JUDGE),
         seed=config["seed"],
     script:
         "../workflow_scripts/toy_judge.py"

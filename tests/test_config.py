@@ -5,6 +5,8 @@ from conftest import REPO
 
 from ganplify.core.config import (
     ConfigError,
+    calibration_of,
+    classifier_settings,
     expand_training_sizes,
     load_config,
     merge,
@@ -12,6 +14,7 @@ from ganplify.core.config import (
     training_size_groups,
     validate_config,
 )
+from ganplify.dctr.classifiers import classifier_config
 
 #: Every preset as the workflow merges it: config.yaml first, then each --configfile.
 PRESETS = {
@@ -82,6 +85,10 @@ def test_full_config_is_the_papers_study(config):
         (lambda c: c["dctr"]["amplification"].update(cap=0), "'dctr.amplification.cap'"),
         (lambda c: c["dctr"]["boosted"].update(trees=3), "'dctr.boosted'"),
         (
+            lambda c: c["dctr"]["boosted"].update(calibration="platt"),
+            "'dctr.boosted.calibration'",
+        ),
+        (
             lambda c: c["calorimeter"]["studies"]["ild"].update(judge={"kind": "gan"}),
             "'calorimeter.studies.ild.judge.kind'",
         ),
@@ -92,6 +99,23 @@ def test_bad_values_name_their_key(config, mutate, fragment):
     with pytest.raises(ConfigError) as err:
         validate_config(config)
     assert fragment in str(err.value)
+
+
+def test_each_classifier_kind_has_its_own_settings_and_calibration(config):
+    config["dctr"]["calibration"] = "temperature"
+    config["dctr"]["boosted"]["calibration"] = "isotonic"
+    hl = config["calorimeter"]["hl"] | {"kind": "boosted"}
+    trees = classifier_settings(config["dctr"], hl)
+    # The trees' settings only: none of the section's network settings, no calibration (the
+    # classifier reads no such key; the cross-fit gets it apart).
+    assert trees == {"kind": "boosted"} | {
+        k: v for k, v in config["dctr"]["boosted"].items() if k != "calibration"
+    }
+    assert calibration_of(config["dctr"], hl) == "isotonic"
+    mlp = hl | {"kind": "mlp"}
+    assert classifier_settings(config["dctr"], mlp, hidden=[8]) == mlp | {"hidden": [8]}
+    assert calibration_of(config["dctr"], mlp) == "temperature"
+    classifier_config(trees)  # accepted as it is
 
 
 def test_all_problems_are_reported_at_once(config):

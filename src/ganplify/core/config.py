@@ -221,6 +221,27 @@ def study_n_samples(config: dict, study: str) -> int:
     return int(config["studies"][study].get("n_samples", config["n_samples"]))
 
 
+def classifier_settings(dctr: Mapping, section: Mapping, **mlp) -> dict:
+    """The DCTR classifier a config ``section`` (with a ``kind``) selects, as
+    :func:`ganplify.dctr.classifiers.classifier_config` reads it: the boosted trees' settings
+    (``dctr.boosted``, its calibration apart: :func:`calibration_of`), or the section's own
+    network settings with ``mlp`` over them."""
+    if section["kind"] == "boosted":
+        trees = {k: v for k, v in dctr["boosted"].items() if k != "calibration"}
+        return {"kind": "boosted"} | trees
+    return dict(section) | mlp
+
+
+def calibration_of(dctr: Mapping, section: Mapping) -> str:
+    """The calibration of the classifier ``section`` selects: ``dctr.boosted.calibration`` for
+    the boosted trees, ``dctr.calibration`` for the network. Per kind because they differ: the
+    trees' out-of-fold h needs none, and a temperature fitted on the fifth that also stopped the
+    boosting shrinks their weights (benchmarks/results/*-peers)."""
+    if section["kind"] == "boosted":
+        return dctr["boosted"]["calibration"]
+    return dctr["calibration"]
+
+
 def merge(base: Mapping, *overrides: Mapping) -> dict:
     """``base`` with each of ``overrides`` merged over it, as Snakemake merges ``--configfile``.
 
