@@ -149,10 +149,10 @@ def test_reduced_study_outputs(demo_run):
     assert list(table.columns) == EQUIVALENCE_COLUMNS
     assert list(table.approach.unique()) == APPROACHES
     assert sorted(table.K.unique()) == [10, 20, 50]
-    assert (table.n_runs == 10).all()
+    assert (table.n_runs == 6).all()
     sample = table[table.approach == "sample"]
     fit = table[table.approach == "fit"]
-    # the sample of 100 is worth ~100 events by construction (10 runs: loose bounds)
+    # the sample of 100 is worth ~100 events by construction (6 runs: loose bounds)
     assert sample.n_equiv.between(60, 160).all()
     # the fit is worth more than the sample, and more so with finer resolution
     assert (fit.n_equiv.to_numpy() > 1.5 * sample.n_equiv.to_numpy()).all()
@@ -161,8 +161,8 @@ def test_reduced_study_outputs(demo_run):
     np.testing.assert_allclose(table.amplification, table.n_equiv / 100)
 
     with h5py.File(demo_run / "results/camelback_1d/quantile_errors.h5") as f:
-        assert f["fit/mse"].shape == (10, 3) and f["sample/mse"].shape == (10, 3)
-        assert f["gan/mse"].shape == (10, 3, 3) and f["ensemble/mse"].shape == (10, 3, 3)
+        assert f["fit/mse"].shape == (6, 3) and f["sample/mse"].shape == (6, 3)
+        assert f["gan/mse"].shape == (6, 3, 3) and f["ensemble/mse"].shape == (6, 3, 3)
         assert list(f["gan/n_generated"][()]) == [100, 1000, 5000]
         assert f["reference/mse"].shape == (10, 200, 3)
         # the table's mean is the mean of the per-run values (generators: the largest sample)
@@ -175,19 +175,19 @@ def test_reduced_study_outputs(demo_run):
         assert f.attrs["members"] == 3 and f["quantiles/K20"].shape == (3, 20)
     saturation = pd.read_csv(demo_run / "results/camelback_1d/saturation.csv")
     assert set(saturation.approach) == set(APPROACHES[2:]) and len(saturation) == 12
-    assert (saturation.n_runs == 10).all()
+    assert (saturation.n_runs == 6).all()
     for approach in ("gan", "ensemble"):
         assert (demo_run / f"results/camelback_1d/figures/training_{approach}.png").exists()
     assert not list((demo_run / "checkpoints").rglob("*.pt"))  # removed after success
     assert not list((demo_run / "results/camelback_1d/blocks").rglob("*.h5"))  # temporary
-    with h5py.File(demo_run / "results/camelback_1d/gan/7.h5") as f:
-        assert f.attrs["block_runs"] == "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"  # one block of 10
+    with h5py.File(demo_run / "results/camelback_1d/gan/5.h5") as f:
+        assert f.attrs["block_runs"] == "[0, 1, 2, 3, 4, 5]"  # one block of 6
 
     for name in ("overview", "quantile_errors"):
         for ext in ("png", "pdf"):
             assert (demo_run / f"results/camelback_1d/figures/{name}.{ext}").stat().st_size > 5000
     summary = pd.read_csv(demo_run / "results/camelback_1d/fit_summary.csv")
-    assert summary.n_fits[0] == 10 and summary.n_valid[0] + summary.n_failed[0] == 10
+    assert summary.n_fits[0] == 6 and summary.n_valid[0] + summary.n_failed[0] == 6
 
 
 def test_rerunning_a_job_reproduces_it(demo_run):
@@ -264,11 +264,11 @@ def test_rerunning_a_gan_job_reproduces_it(demo_run):
 
 
 def test_ring_study_outputs(demo_run):
-    """The reduced preset runs the 2D ring end to end: 6 samples, cells K = q^2."""
+    """The reduced preset runs the 2D ring end to end: 4 samples, cells K = q^2."""
     table = pd.read_csv(demo_run / "results/ring_2d/equivalent_events.csv")
     assert list(table.columns) == EQUIVALENCE_COLUMNS
     assert sorted(table.K.unique()) == [9, 25, 100]
-    assert (table.n_runs == 6).all()
+    assert (table.n_runs == 4).all()
     assert list(table.approach.unique()) == APPROACHES
     sample = table[table.approach == "sample"]
     assert sample.n_equiv.between(40, 250).all()
@@ -398,7 +398,7 @@ def test_a_training_hyperparameter_replans_exactly_the_trainings(demo_pristine, 
     cfg = load_config(REPO / "config.yaml", *DEMO_CONFIGS)
     lr = cfg["gan"]["training"]["lr"] * 2
     planned = _planned_after(demo_pristine, tmp_path, {"gan": {"training": {"lr": lr}}})
-    n_runs = 10 + 10 + 6  # camelback_1d at two sizes and ring_2d runs of the demo
+    n_runs = 6 + 6 + 4  # camelback_1d at two sizes and ring_2d runs of the demo
     # pack 30, ensembles of 3: per study one block of GANs and one of ensembles
     assert planned["train_block"] == 6 and planned["unpack_run"] == 2 * n_runs
     assert planned["reweight_run"] == 2 * n_runs  # the reweighted GANs follow their GANs
