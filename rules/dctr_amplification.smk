@@ -23,7 +23,9 @@ rule reweight_run:
         classifier=classifier_settings(config["dctr"]["amplification"]["classifier"]),
         folds=config["dctr"]["amplification"]["folds"],
         max_train_generated=config["dctr"]["amplification"]["max_train_generated"],
-        calibration=classifier_calibration(config["dctr"]["amplification"]["classifier"]),
+        calibration=classifier_calibration(
+            config["dctr"]["amplification"]["classifier"]
+        ),
         weights=config["dctr"]["weights"]
         | {"cap": config["dctr"]["amplification"]["cap"]},
         judge=JUDGE,
