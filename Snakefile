@@ -31,6 +31,7 @@ include: "rules/gather.smk"
 include: "rules/plots.smk"
 include: "rules/dctr_toys.smk"
 include: "rules/calo_showers.smk"
+include: "rules/calo_generator.smk"
 include: "rules/calo_classifiers.smk"
 include: "rules/calo_summary.smk"
 

@@ -20,6 +20,7 @@ from ganplify.jobs.calo_showers import (
     study_settings,
     study_spectrum,
 )
+from ganplify.jobs.calo_generator import generator_training, training_segments
 
 # Fail before any job is planned: a wrong key costs a second, not a cluster allocation.
 validate_config(
@@ -232,6 +233,24 @@ def calo_sample(wildcards):
 def calo_energy_range(calo):
     """The study's incident-energy range (GeV): showers outside it are an error."""
     return list(study_spectrum(CALO[calo]).range_gev)
+
+
+def generator_training_segments(wildcards):
+    """The truth showers a study's trained generator learns from: [path, format, start, stop]."""
+    gen = CALO[wildcards.calo]["generator"]
+    truth = SEGMENTS[wildcards.calo]["truth"]
+    return training_segments(truth, gen.get("n_train"), wildcards.calo)
+
+
+def generator_training_files(wildcards):
+    return sorted({s[0] for s in generator_training_segments(wildcards)})
+
+
+def generator_training_settings(wildcards):
+    """The trained generator's settings: calorimeter.trained, the study generator's over them."""
+    return generator_training(
+        config["calorimeter"]["trained"], CALO[wildcards.calo]["generator"]
+    )
 
 
 def segment_file(wildcards):

@@ -7,6 +7,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 from conftest import DEMO_CONFIGS, REPO, run, snakemake_cmd
 
@@ -532,6 +533,16 @@ def test_calochallenge_study_outputs(demo_run):
             # the demo's five discrete energies, in MeV as the challenge stores them
             assert set(np.round(e).astype(int)) <= {256, 1024, 4096, 16384, 65536}
             assert len(set(e)) > 1
+    # the demo's dataset 1 generator is learned (calorimeter.trained): trained on the truth
+    # showers, its chunks written in the challenge's format and read like simulated ones
+    model = torch.load(calo / "generator/model.pt", weights_only=False)
+    assert model["config"]["epochs"] == _demo_settings("calorimeter", "trained")["epochs"]
+    assert model["attrs"]["n_train"] == 600 and len(model["history"]) == model["config"]["epochs"]
+    for k in (0, 1):
+        with h5py.File(calo / f"generated/learned/{k}.h5") as f:
+            assert f["showers"].shape == (300, 368) and f.attrs["kind"] == "trained"
+            assert np.isfinite(f["showers"][()]).all() and (f["showers"][()] >= 0).all()
+    assert not (calo / "generated/showers").exists()
     table = pd.read_csv(calo / "dctr_summary.csv")
     assert list(table.columns) == summary_columns(["hl", "ll"])
     assert list(table.observable) == feature_names(geometry)[0]

@@ -135,7 +135,7 @@ def _calorimeter_problems(calo: Mapping) -> list[str]:
         where = f"config key 'calorimeter.studies.{name}"
         for key, kinds in (
             ("truth", ("simulator", "file")),
-            ("generator", ("simulator", "fastsim", "file")),
+            ("generator", ("simulator", "fastsim", "file", "trained")),
         ):
             sample = study[key]
             if sample["kind"] not in kinds:
@@ -148,6 +148,7 @@ def _calorimeter_problems(calo: Mapping) -> list[str]:
                 problems.append(
                     f"{where}.{key}.n_showers': kind {sample['kind']!r} needs n_showers"
                 )
+        problems += _trained_generator_problems(where, study)
         sim = {"simulator", "fastsim"} & {study["truth"]["kind"], study["generator"]["kind"]}
         if sim and study["detector"] == "dataset1-pions":
             problems.append(
@@ -163,6 +164,28 @@ def _calorimeter_problems(calo: Mapping) -> list[str]:
     if fpd["min_samples"] >= fpd["max_samples"]:
         problems.append(
             "config key 'calorimeter.metrics.fpd.min_samples': must be below max_samples"
+        )
+    return problems
+
+
+def _trained_generator_problems(where: str, study: Mapping) -> list[str]:
+    """A learned generator's keys: only on a generator of kind trained, and n_train within the
+    truth sample (where its size is known before any job: a simulated truth)."""
+    problems = []
+    for key in ("truth", "generator", "judge"):
+        sample = study.get(key, {})
+        extra = [k for k in ("n_train", "training") if k in sample]
+        if extra and not (key == "generator" and sample["kind"] == "trained"):
+            problems.append(
+                f"{where}.{key}.{extra[0]}': only a generator of kind 'trained' has {extra[0]}"
+            )
+    if study.get("judge", {}).get("kind") == "trained":
+        problems.append(f"{where}.judge.kind': the judge is truth; 'trained' is a generator")
+    gen, truth = study["generator"], study["truth"]
+    if "n_train" in gen and truth["kind"] != "file" and gen["n_train"] > truth.get("n_showers", 0):
+        problems.append(
+            f"{where}.generator.n_train': {gen['n_train']} is more than the truth's "
+            f"n_showers ({truth.get('n_showers')})"
         )
     return problems
 

@@ -1,0 +1,48 @@
+# A learned shower generator (`generator: {kind: trained}`): a conditional VAE trained on a
+# calorimeter study's truth showers (a GPU job on a cluster; checkpointed, resumed after a kill or
+# preemption), then the study's generated sample, one job per chunk, in the simulator's format.
+# Runtime knobs (`calorimeter.trained.threads`, `checkpoint_every`) are read by the script from the
+# config, so that changing them retrains nothing.
+
+
+rule train_shower_generator:
+    input:
+        generator_training_files,
+    output:
+        "results/calorimeter/{calo}/generator/model.pt",
+    log:
+        "logs/calorimeter/{calo}/train_generator.log",
+    benchmark:
+        "results/benchmarks/calorimeter/{calo}/train_generator.tsv"
+    conda:
+        "../envs/gpu.yaml"
+    threads: config["calorimeter"]["trained"]["threads"]
+    resources:
+        gpu=1,
+    params:
+        segments=generator_training_segments,
+        training=generator_training_settings,
+        seed=config["seed"],
+        checkpoint="checkpoints/calorimeter/{calo}/generator.pt",
+    script:
+        "../workflow_scripts/train_shower_generator.py"
+
+
+rule generate_showers:
+    input:
+        rules.train_shower_generator.output,
+    output:
+        "results/calorimeter/{calo}/{sample}/learned/{k}.h5",
+    log:
+        "logs/calorimeter/{calo}/{sample}/generate/{k}.log",
+    benchmark:
+        "results/benchmarks/calorimeter/{calo}/{sample}/generate/{k}.tsv"
+    conda:
+        "../envs/gpu.yaml"
+    params:
+        n=lambda w: SEGMENTS[w.calo][w.sample][int(w.k)].n,
+        detector=calo_value("detector"),
+        incident_energy=calo_value("incident_energy"),
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/generate_showers.py"

@@ -1,0 +1,153 @@
+"""rules/calo_generator.smk: a learned shower generator (``generator: {kind: trained}``),
+trained on a calorimeter study's truth showers and generating the study's "generated" sample.
+
+The model is :mod:`ganplify.calo.learned`'s conditional VAE; its settings are
+``calorimeter.trained`` with the study generator's ``training`` over them, and it trains on the
+first ``n_train`` truth showers (all by default). Files: ``{calo}/generator/model.pt`` (the
+decoder, its standardisation and the training's loss history) and the generated sample's chunks
+``{calo}/generated/learned/{k}.h5``, in the format the simulator writes for the geometry, so
+that everything downstream reads them as it reads simulated showers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..calo import formats
+from ..calo.detector import detector_from_config, spectrum_from_config
+from ..core import checkpoint as ckpt
+from ..core import seeding
+from ..core.io import provenance
+from ..core.runtime import inject_fault, stop_on_signals
+from .calo_showers import Segment, file_format
+from .common import torch_device
+
+log = logging.getLogger("ganplify")
+
+# ganplify.calo.learned (torch) is imported by the job functions only: the workflow imports this
+# module when it plans the jobs.
+
+#: ``calorimeter.trained`` keys that do not change the trained model (kept out of its params).
+RUNTIME_KEYS = ("threads", "checkpoint_every")
+
+
+def generator_training(shared: Mapping, generator_cfg: Mapping) -> dict:
+    """The VAE's settings: ``calorimeter.trained`` without its runtime keys, the study
+    generator's ``training`` over them."""
+    base = {k: v for k, v in shared.items() if k not in RUNTIME_KEYS}
+    return base | dict(generator_cfg.get("training", {}))
+
+
+def training_segments(truth: Sequence[Segment], n_train: int | None, calo: str) -> list[list]:
+    """The first ``n_train`` showers of the truth's segments as ``[path, format, start, stop]``
+    (all of them for None); more than the truth holds is an error naming the key."""
+    total = sum(s.n for s in truth)
+    n = total if n_train is None else int(n_train)
+    if n > total:
+        raise ValueError(
+            f"calorimeter.studies.{calo}.generator.n_train: {n} showers asked for, "
+            f"the truth sample holds {total}"
+        )
+    out = []
+    for s in truth:
+        take = min(s.n, n)
+        if take <= 0:
+            break
+        out.append([s.path, s.format, s.start, s.start + take])
+        n -= take
+    return out
+
+
+def train_shower_generator(
+    segments: Sequence[Sequence],
+    out,
+    *,
+    calo: str,
+    training: Mapping,
+    seed: int,
+    checkpoint,
+    checkpoint_every: int = 25,
+    threads: int = 1,
+) -> None:
+    """Train the study's VAE on the truth showers of ``segments`` (streamed), resuming from
+    ``checkpoint``; write the generator to ``out`` (``torch.save``)."""
+    from ..calo import learned
+
+    inject_fault(out)
+    device = torch_device(threads)
+    cfg = learned.VAEConfig.from_config(training)
+    data = learned.ShowerSlices([tuple(s) for s in segments], cfg.batch_size)
+    identity = ["calorimeter", calo, "generator", "train"]
+    trainer = learned.VAETrainer(data, cfg, seed=seeding.torch_seed(seed, *identity), device=device)
+    log.info("%s: VAE %s on %d truth showers (%s)", calo, cfg, data.n, device)
+    learned.train(
+        trainer,
+        checkpoint_path=checkpoint,
+        checkpoint_every=int(checkpoint_every),
+        should_stop=stop_on_signals(),
+    )
+    data.close()
+    state = trainer.generator().state() | {
+        "history": np.asarray(trainer.history),
+        "attrs": provenance(
+            seed=seed, seed_identity=identity, n_train=data.n, segments=list(map(list, segments))
+        ),
+    }
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    ckpt.save_atomic(state, out)
+    Path(checkpoint).unlink(missing_ok=True)
+    rec, kl = trainer.history[-1]
+    log.info("%s: trained %d epochs, last reconstruction %.3f KL %.3f", calo, cfg.epochs, rec, kl)
+
+
+def load_generator(path):
+    """The :class:`ganplify.calo.learned.LearnedGenerator` that :func:`train_shower_generator`
+    wrote."""
+    import torch
+
+    from ..calo import learned
+
+    return learned.LearnedGenerator.from_state(torch.load(path, weights_only=False))
+
+
+def generate_showers(
+    model,
+    out,
+    *,
+    calo: str,
+    sample: str,
+    index: int,
+    n: int,
+    detector,
+    incident_energy,
+    seed: int,
+    batch: int = 1000,
+) -> None:
+    """Chunk ``index`` of the study's generated sample from the trained generator ``model``:
+    incident energies from the study's spectrum, latents from the chunk's own random stream."""
+    inject_fault(out)
+    geometry = detector_from_config(detector)
+    spectrum = spectrum_from_config(incident_energy, geometry)
+    generator = load_generator(model)
+    identity = ["calorimeter", calo, sample, "learned", index]
+    rng = seeding.rng(seed, *identity)
+    attrs = provenance(
+        seed=seed,
+        seed_identity=identity,
+        sample=sample,
+        kind="trained",
+        model=str(model),
+        detector=detector,
+        geometry=geometry.name,
+    )
+    with formats.ShowerWriter(out, file_format(geometry), calorimeter=geometry, attrs=attrs) as w:
+        for lo in range(0, int(n), batch):
+            e = spectrum.sample(min(batch, int(n) - lo), rng)
+            w.append(e, generator.generate(e, rng, geometry.shape))
+    log.info(
+        "%s/%s chunk %d: %d showers of the trained generator to %s", calo, sample, index, n, out
+    )
