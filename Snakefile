@@ -32,6 +32,7 @@ include: "rules/plots.smk"
 include: "rules/dctr_toys.smk"
 include: "rules/calo_showers.smk"
 include: "rules/calo_generator.smk"
+include: "rules/calo_amplification.smk"
 include: "rules/calo_classifiers.smk"
 include: "rules/calo_summary.smk"
 

@@ -20,7 +20,8 @@
 #      N_eq and amplification at K = 10, 20, 50 against the paper's. It checkpoints into $OUT:
 #      copy the folder that came back into the checkout, carry it, and run again with OUT set to
 #      it — the training resumes where it stopped (the summary says how many epochs it reached)
-#   5. the trained shower generator's throughput (its issue has not landed: skipped)
+#   5. the learned shower generator's (calorimeter.trained) generation and training showers/s on
+#      dataset 1 photons and dataset 2, CPU and GPU side by side, next to the simulator's
 # Needs Python with torch, numpy, scipy, h5py; installs what else it needs (pyyaml, jsonschema,
 # iminuit, pytest) from the wheels in $WHEELS (default .device-wheels, made here by
 # `make device-wheels`) when they are missing, and says so. The package runs from ./src.
@@ -99,6 +100,9 @@ done
 say "SKIPPED engine_bf16: the GAN engine has no bfloat16 mode (float32 and TF32 only)"
 step ll_classifier 60 "$PY" benchmarks/ll_classifier_throughput.py --net "$NET" \
   --showers "$SHOWERS" --workers "$WORKERS" --devices "$DEVICE"
+if [ "$DRY" = 1 ]; then GEN=(--geometries dataset1-photons --devices cpu --showers 100 --train-showers 100)
+else GEN=(--devices cpu cuda --showers 5000 --train-showers 5000); fi
+step shower_generator 45 "$PY" benchmarks/generator_throughput.py "${GEN[@]}"
 # the camel back gets what is left, minus a minute for generating and scoring 100 x 100,000 events
 minutes=$(( ($(left) - 60) / 60 ))
 if [ "$minutes" -ge 1 ]; then
@@ -108,6 +112,5 @@ if [ "$minutes" -ge 1 ]; then
 else
   say "SKIPPED camelback_100: $(left) s left, needs more than a minute"
 fi
-say "SKIPPED shower_generator: the trained shower generator (its issue) has not landed yet"
 "$PY" benchmarks/device_check_summary.py "$OUT" >> "$OUT/summary.txt" 2>&1
 say "# done in $(( $(date +%s) - START )) s; files in $OUT"

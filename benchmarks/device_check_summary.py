@@ -59,6 +59,7 @@ def main(folder) -> dict:
         # the 1D study: 100 GANs + 100 ensembles of 10 = 1,100 GANs x 10,000 epochs
         summary["study_1d_minutes_at_largest_K"] = 1100 * 10_000 * best[k_max] / 60
     summary["ll_classifier"] = json_lines(folder / "ll_classifier.log")
+    summary["shower_generator"] = json_lines(folder / "shower_generator.log")
     report = folder / "camelback_100.json"
     if report.exists():
         summary["camelback_100"] = camelback(json.loads(report.read_text()))

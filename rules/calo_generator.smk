@@ -1,5 +1,5 @@
-# A learned shower generator (`generator: {kind: trained}`): a conditional VAE trained on a
-# calorimeter study's truth showers (a GPU job on a cluster; checkpointed, resumed after a kill or
+# A learned shower generator (`generator: {kind: trained}`): a conditional VAE trained on the first
+# {ntrain} of a calorimeter study's truth showers (a GPU job on a cluster; checkpointed, resumed after a kill or
 # preemption), then the study's generated sample, one job per chunk, in the simulator's format.
 # Runtime knobs (`calorimeter.trained.threads`, `checkpoint_every`) are read by the script from the
 # config, so that changing them retrains nothing.
@@ -9,11 +9,11 @@ rule train_shower_generator:
     input:
         generator_training_files,
     output:
-        "results/calorimeter/{calo}/generator/model.pt",
+        "results/calorimeter/{calo}/generator/{ntrain}/model.pt",
     log:
-        "logs/calorimeter/{calo}/train_generator.log",
+        "logs/calorimeter/{calo}/train_generator/{ntrain}.log",
     benchmark:
-        "results/benchmarks/calorimeter/{calo}/train_generator.tsv"
+        "results/benchmarks/calorimeter/{calo}/train_generator/{ntrain}.tsv"
     conda:
         "../envs/gpu.yaml"
     threads: config["calorimeter"]["trained"]["threads"]
@@ -23,14 +23,14 @@ rule train_shower_generator:
         segments=generator_training_segments,
         training=generator_training_settings,
         seed=config["seed"],
-        checkpoint="checkpoints/calorimeter/{calo}/generator.pt",
+        checkpoint="checkpoints/calorimeter/{calo}/generator/{ntrain}.pt",
     script:
         "../workflow_scripts/train_shower_generator.py"
 
 
 rule generate_showers:
     input:
-        rules.train_shower_generator.output,
+        study_generator_model,
     output:
         "results/calorimeter/{calo}/{sample}/learned/{k}.h5",
     log:

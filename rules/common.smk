@@ -39,6 +39,7 @@ localrules:
     unpack_run,
     gather_shower_features,
     calo_summary,
+    calo_amplification,
     plot_calorimeter,
     toy_summary,
     plot_toys,
@@ -61,6 +62,7 @@ wildcard_constraints:
     classifier="hl|ll",
     approach="|".join(a for a in APPROACHES if APPROACHES[a].generator),
     block=r"\d+",
+    ntrain=r"\d+",
 
 
 PARTS = config["parts"]
@@ -79,6 +81,13 @@ SEGMENTS = {
     }
     for name in CALO_RUN
 }
+#: The learned generators' amplification runs: (study, n_train) (calorimeter.amplification).
+AMPLIFICATION_RUNS = [
+    (calo, int(n))
+    for calo in config["calorimeter"]["amplification"]["run"]
+    if calo in CALO_RUN
+    for n in config["calorimeter"]["amplification"]["n_train"]
+]
 CALO_FIGURES = ["fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8"]
 RUN_APPROACHES = list(config["approaches"])
 GENERATORS = generators(RUN_APPROACHES)
@@ -236,14 +245,21 @@ def calo_energy_range(calo):
 
 
 def generator_training_segments(wildcards):
-    """The truth showers a study's trained generator learns from: [path, format, start, stop]."""
-    gen = CALO[wildcards.calo]["generator"]
+    """The first {ntrain} truth showers of a study: a trained generator's [path, format, start,
+    stop]."""
     truth = SEGMENTS[wildcards.calo]["truth"]
-    return training_segments(truth, gen.get("n_train"), wildcards.calo)
+    return training_segments(truth, int(wildcards.ntrain), wildcards.calo)
 
 
 def generator_training_files(wildcards):
     return sorted({s[0] for s in generator_training_segments(wildcards)})
+
+
+def study_generator_model(wildcards):
+    """The trained generator of a study's generated sample: on n_train truth showers (all)."""
+    gen = CALO[wildcards.calo]["generator"]
+    n = gen.get("n_train", sum(s.n for s in SEGMENTS[wildcards.calo]["truth"]))
+    return f"results/calorimeter/{wildcards.calo}/generator/{n}/model.pt"
 
 
 def generator_training_settings(wildcards):
@@ -332,6 +348,12 @@ def calo_classifier_files(wildcards):
     )
 
 
+def calo_amplification_runs(wildcards):
+    return [
+        f"results/calorimeter/{calo}/amplification/{n}.h5" for calo, n in AMPLIFICATION_RUNS
+    ]
+
+
 # -- final targets ------------------------------------------------------------------------------
 
 
@@ -351,6 +373,11 @@ def final_outputs():
         out += expand(
             "results/calorimeter/{calo}/figures/{fig}.png", calo=calo, fig=CALO_FIGURES
         )
+    if AMPLIFICATION_RUNS:
+        out += [
+            "results/calorimeter/calo_amplification.csv",
+            "results/calorimeter/figures/calo_amplification.png",
+        ]
     if TOYS:
         out += ["results/dctr_toys/summary.csv", "results/dctr_toys/figures/fig1.png"]
         out += expand("results/dctr_toys/figures/marginals_{toy}.png", toy=TOYS)

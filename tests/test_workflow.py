@@ -535,7 +535,7 @@ def test_calochallenge_study_outputs(demo_run):
             assert len(set(e)) > 1
     # the demo's dataset 1 generator is learned (calorimeter.trained): trained on the truth
     # showers, its chunks written in the challenge's format and read like simulated ones
-    model = torch.load(calo / "generator/model.pt", weights_only=False)
+    model = torch.load(calo / "generator/600/model.pt", weights_only=False)
     assert model["config"]["epochs"] == _demo_settings("calorimeter", "trained")["epochs"]
     assert model["attrs"]["n_train"] == 600 and len(model["history"]) == model["config"]["epochs"]
     for k in (0, 1):
@@ -571,6 +571,36 @@ def test_calochallenge_study_outputs(demo_run):
     assert list(metrics["sample"]) == ["generated", "dctr_hl", "dctr_ll"]
     for n in range(2, 9):
         assert (calo / f"figures/fig{n}.png").stat().st_size > 5000
+
+
+def test_calo_amplification_outputs(demo_run):
+    """The learned generator's amplification: per training size the training showers (the
+    control, worth about their number), the generated and the weighted showers, against M."""
+    from ganplify.jobs.calo_amplification import COLUMNS, event_counts
+
+    amp = _demo_settings("calorimeter", "amplification")
+    table = pd.read_csv(demo_run / "results/calorimeter/calo_amplification.csv")
+    assert list(table.columns) == COLUMNS
+    assert set(table.study) == {"dataset1_photons"}
+    assert sorted(set(table.n_train)) == sorted(amp["n_train"])
+    for n_train, rows in table.groupby("n_train"):
+        for sample, m in (("training", n_train), ("generated", amp["n_generated"])):
+            mine = rows[rows["sample"] == sample]
+            assert list(mine.n_events) == event_counts(m)
+        assert set(rows["sample"]) == {"training", "generated", "dctr_hl"}
+        control = rows[(rows["sample"] == "training") & (rows.n_events == n_train)].iloc[0]
+        # a truth sample is worth about its own size (tests/test_observables.py: exactly, on
+        # average); one sample of a few hundred showers scatters, hence the factor 2
+        assert 0.5 < control.amplification < 2.0
+        assert control.n_eq_lo <= control.n_eq <= control.n_eq_hi
+        np.testing.assert_allclose(rows.amplification, rows.n_eq / n_train)
+    finite = table[np.isfinite(table.n_eq)]
+    assert (finite.n_eq > 0).all() and (finite.mse > 0).all()
+    with h5py.File(
+        demo_run / f"results/calorimeter/dataset1_photons/amplification/{n_train}.h5"
+    ) as f:
+        assert len(f["weights"]) == amp["n_generated"]
+    assert (demo_run / "results/calorimeter/figures/calo_amplification.png").stat().st_size > 5000
 
 
 CALO_ONLY = ["--config", "parts=[calorimeter]"]
@@ -716,7 +746,13 @@ def test_challenge_truth_and_submission_files_get_the_full_summary(tmp_path):
     extra = tmp_path / "files.yaml"
     extra.write_text(
         yaml.safe_dump(
-            {"calorimeter": {"run": ["dataset1_photons"], "studies": {"dataset1_photons": study}}}
+            {
+                "calorimeter": {
+                    "run": ["dataset1_photons"],
+                    "studies": {"dataset1_photons": study},
+                    "amplification": {"run": []},  # its reference needs a simulated truth
+                }
+            }
         )
     )
     work = tmp_path / "work"
@@ -740,7 +776,13 @@ def test_challenge_truth_and_submission_files_get_the_full_summary(tmp_path):
     study["generator"]["paths"] = [wrong]
     extra.write_text(
         yaml.safe_dump(
-            {"calorimeter": {"run": ["dataset1_photons"], "studies": {"dataset1_photons": study}}}
+            {
+                "calorimeter": {
+                    "run": ["dataset1_photons"],
+                    "studies": {"dataset1_photons": study},
+                    "amplification": {"run": []},  # its reference needs a simulated truth
+                }
+            }
         )
     )
     proc = run(

@@ -33,6 +33,7 @@ Every module, by part:
 - :mod:`ganplify.amplification.equivalence`  expected errors, equivalent events, amplification
 - :mod:`ganplify.amplification.fits`         unbinned maximum-likelihood fits with iminuit
 - :mod:`ganplify.amplification.saturation`   where a generator's error curve saturates
+- :mod:`ganplify.amplification.observables`  N_eq of a sample's observables (a shower generator)
 - :mod:`ganplify.amplification.tables`       rows of every table, with the CSV column contracts
 - :mod:`ganplify.amplification.figures`      the GANplifying figures
 - :mod:`ganplify.dctr.classifiers`  the classifier kinds (boosted, mlp): settings and training
@@ -53,6 +54,7 @@ Every module, by part:
 - :mod:`ganplify.calo.features`     HL inputs, layer differences, second moments; feature sets
 - :mod:`ganplify.calo.challenge_features`  the CaloChallenge's high-level features, cls-high
 - :mod:`ganplify.calo.streaming`    shower batches from HDF5 through a DataLoader (LL classifier)
+- :mod:`ganplify.calo.learned`      a learned shower generator: a conditional VAE, exact resume
 - :mod:`ganplify.jobs.common`       truth from the config; the per-run file layout
 - :mod:`ganplify.jobs.sample`       rules/sample.smk
 - :mod:`ganplify.jobs.fit`          rules/fit.smk
@@ -61,6 +63,8 @@ Every module, by part:
 - :mod:`ganplify.jobs.plots`        rules/plots.smk
 - :mod:`ganplify.jobs.dctr_toys`    rules/dctr_toys.smk
 - :mod:`ganplify.jobs.calo_showers`      rules/calo_showers.smk
+- :mod:`ganplify.jobs.calo_generator`    rules/calo_generator.smk
+- :mod:`ganplify.jobs.calo_amplification`  rules/calo_amplification.smk
 - :mod:`ganplify.jobs.calo_classifiers`  rules/calo_classifiers.smk
 - :mod:`ganplify.jobs.calo_summary`      rules/calo_summary.smk
 - :mod:`ganplify.jobs.dctr_amplification`  rules/dctr_amplification.smk

@@ -300,3 +300,43 @@ def amplification_vs_ntrain_figure(rows: Sequence[Mapping], titles: Mapping[int,
     axes[0, 0].legend(frameon=False, fontsize=8.5)
     fig.tight_layout()
     return fig
+
+
+#: Colours and labels of the samples of a shower generator's amplification runs.
+SHOWER_SAMPLES = {
+    "training": (TRUTH_COLOR, "its training showers"),
+    "generated": ("tab:orange", "generated"),
+    "dctr_hl": ("tab:blue", "generated, DCTR-weighted (HL)"),
+}
+
+
+@styled
+def shower_amplification_figure(rows: Sequence[Mapping], title: str = ""):
+    """N_eq against the number of events, one panel per training size, one line per sample
+    (:data:`SHOWER_SAMPLES`) with its interval; dashed: the training size, dotted: N_eq = M."""
+    sizes = sorted({int(r["n_train"]) for r in rows})
+    fig, axes = new_figure(1, len(sizes), figsize=(4.6 * len(sizes), 4.2), squeeze=False)
+    for ax, n_train in zip(axes[0], sizes, strict=True):
+        mine = [r for r in rows if int(r["n_train"]) == n_train]
+        top = max(int(r["n_events"]) for r in mine)
+        for sample, (color, label) in SHOWER_SAMPLES.items():
+            pts = sorted((r for r in mine if r["sample"] == sample), key=lambda r: r["n_events"])
+            if not pts:
+                continue
+            m = np.array([r["n_events"] for r in pts], dtype=float)
+            neq = np.array([r["n_eq"] for r in pts])
+            lo = np.array([r["n_eq_lo"] for r in pts])
+            hi = np.minimum(np.array([r["n_eq_hi"] for r in pts]), 100 * top)  # inf: off the top
+            ax.plot(m, neq, marker="o", ms=3.5, lw=1.6, color=color, label=label)
+            ax.fill_between(m, lo, hi, color=color, alpha=0.2, lw=0)
+        ax.plot([100, top], [100, top], ls=":", color="0.4", lw=1, label="$N_\\mathrm{eq} = M$")
+        ax.axhline(n_train, color="0.4", ls="--", lw=1, label="$N_\\mathrm{train}$")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("events $M$")
+        ax.set_title(f"{title} $N_\\mathrm{{train}}$ = {n_train}".strip())
+        ax.grid(alpha=0.3, which="both")
+    axes[0, 0].set_ylabel("equivalent truth showers $N_\\mathrm{eq}$")
+    axes[0, 0].legend(frameon=False, fontsize=8.5)
+    fig.tight_layout()
+    return fig

@@ -160,11 +160,35 @@ def _calorimeter_problems(calo: Mapping) -> list[str]:
                 f"{where}.detector': a binning XML has no depth description to simulate in; "
                 "truth and generator need kind 'file'"
             )
+    problems += _amplification_problems(calo)
     fpd = calo["metrics"]["fpd"]
     if fpd["min_samples"] >= fpd["max_samples"]:
         problems.append(
             "config key 'calorimeter.metrics.fpd.min_samples': must be below max_samples"
         )
+    return problems
+
+
+def _amplification_problems(calo: Mapping) -> list[str]:
+    """calorimeter.amplification: each study exists, has a simulated truth (the reference is
+    simulated like it) holding the largest training size."""
+    amp, problems = calo["amplification"], []
+    for j, name in enumerate(amp["run"]):
+        where = f"config key 'calorimeter.amplification.run[{j}]'"
+        study = calo["studies"].get(name)
+        if study is None:
+            problems.append(f"{where}: no calorimeter study {name!r}")
+        elif study["truth"]["kind"] != "simulator":
+            problems.append(
+                f"{where}: study {name!r} has a truth of kind {study['truth']['kind']!r}; the "
+                "reference sample is simulated, so its truth must be too (kind 'simulator'), "
+                "or take the study out of calorimeter.amplification.run"
+            )
+        elif max(amp["n_train"]) > study["truth"].get("n_showers", 0):
+            problems.append(
+                f"config key 'calorimeter.amplification.n_train': {max(amp['n_train'])} is more "
+                f"than study {name!r}'s truth n_showers ({study['truth'].get('n_showers')})"
+            )
     return problems
 
 

@@ -81,7 +81,7 @@ def train_shower_generator(
     device = torch_device(threads)
     cfg = learned.VAEConfig.from_config(training)
     data = learned.ShowerSlices([tuple(s) for s in segments], cfg.batch_size)
-    identity = ["calorimeter", calo, "generator", "train"]
+    identity = ["calorimeter", calo, "generator", data.n, "train"]
     trainer = learned.VAETrainer(data, cfg, seed=seeding.torch_seed(seed, *identity), device=device)
     log.info("%s: VAE %s on %d truth showers (%s)", calo, cfg, data.n, device)
     learned.train(
