@@ -350,7 +350,8 @@ def calo_classifier_files(wildcards):
 
 def calo_amplification_runs(wildcards):
     return [
-        f"results/calorimeter/{calo}/amplification/{n}.h5" for calo, n in AMPLIFICATION_RUNS
+        f"results/calorimeter/{calo}/amplification/{n}.h5"
+        for calo, n in AMPLIFICATION_RUNS
     ]
 
 
