@@ -289,6 +289,19 @@ class VAETrainer:
         self.epoch = int(state["epoch"])
         self.history = [tuple(r) for r in np.asarray(state["history"])]
 
+    def save_checkpoint(self, path) -> None:
+        """Write the full training state atomically (temporary file + rename)."""
+        checkpoint.save_atomic(self.state_dict(), path)
+
+    def try_resume(self, path) -> bool:
+        """Resume from ``path`` if it holds a checkpoint of this very training; else start anew."""
+        state = checkpoint.load_matching(path, self.fingerprint, self.device)
+        if state is None:
+            return False
+        self.load_state_dict(state)
+        log.info("resumed from %s at epoch %d", path, self.epoch)
+        return True
+
     def generator(self) -> LearnedGenerator:
         """The trained decoder with its standardisation, ready to generate."""
         return LearnedGenerator(self.decoder, self.stats, self.cfg)
@@ -305,26 +318,21 @@ def train(
     """Run ``trainer`` to its configured epochs, checkpointing on the way; resumes from
     ``checkpoint_path`` when it holds this training's state. When ``should_stop()`` turns true a
     checkpoint is saved and :class:`ganplify.core.runtime.Preempted` raised."""
-    from ..core.runtime import Preempted
-
-    if checkpoint_path is not None:
-        state = checkpoint.load_matching(checkpoint_path, trainer.fingerprint, trainer.device)
-        if state is not None:
-            trainer.load_state_dict(state)
-            log.info("resumed from %s at epoch %d", checkpoint_path, trainer.epoch)
     epochs = trainer.cfg.epochs
-    while trainer.epoch < epochs:
-        trainer.train_epoch()
-        e = trainer.epoch
+
+    def log_epoch(e: int) -> None:
         if log_every and (e % log_every == 0 or e == epochs):
             rec, kl = trainer.history[-1]
             log.info("epoch %d/%d: reconstruction %.3f, KL %.3f", e, epochs, rec, kl)
-        stop = should_stop()
-        if checkpoint_path is not None and (stop or (e % checkpoint_every == 0 and e < epochs)):
-            checkpoint.save_atomic(trainer.state_dict(), checkpoint_path)
-        if stop:
-            raise Preempted(f"stopped at epoch {e} on request; checkpoint {checkpoint_path}")
-    return trainer
+
+    return checkpoint.run_epochs(
+        trainer,
+        epochs,
+        checkpoint_path=checkpoint_path,
+        checkpoint_every=checkpoint_every,
+        should_stop=should_stop,
+        on_epoch=log_epoch,
+    )
 
 
 class LearnedGenerator:

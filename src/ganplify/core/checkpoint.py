@@ -66,3 +66,36 @@ def load_matching(path, fingerprint: str, map_location=None) -> dict | None:
         log.warning("ignoring stale checkpoint %s (hyper-parameters, data or seeds changed)", path)
         return None
     return state
+
+
+def run_epochs(
+    trainer,
+    epochs: int,
+    *,
+    checkpoint_path=None,
+    checkpoint_every: int,
+    should_stop,
+    on_epoch=lambda epoch: None,
+):
+    """Train to ``epochs`` with ``trainer.train_epoch()``, resuming and checkpointing on the way.
+
+    ``trainer`` has ``epoch``, ``train_epoch()``, ``try_resume(path)`` and
+    ``save_checkpoint(path)``. A checkpoint is written every ``checkpoint_every`` epochs (not
+    after the last: the caller writes the result) and when ``should_stop()`` turns true (e.g. on
+    SIGTERM from a scheduler), which then raises :class:`ganplify.core.runtime.Preempted`.
+    ``on_epoch(epoch)`` runs after each epoch (logging).
+    """
+    from .runtime import Preempted
+
+    if checkpoint_path is not None:
+        trainer.try_resume(checkpoint_path)
+    while trainer.epoch < epochs:
+        trainer.train_epoch()
+        e = trainer.epoch
+        on_epoch(e)
+        stop = should_stop()
+        if checkpoint_path is not None and (stop or (e % checkpoint_every == 0 and e < epochs)):
+            trainer.save_checkpoint(checkpoint_path)
+        if stop:
+            raise Preempted(f"stopped at epoch {e} on request; checkpoint {checkpoint_path}")
+    return trainer

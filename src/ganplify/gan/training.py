@@ -38,7 +38,6 @@ from torch.nn import functional as F
 
 from ..core import checkpoint
 from ..core.config import from_mapping
-from ..core.runtime import Preempted
 from .models import (
     Discriminator,
     GanArchitecture,
@@ -389,14 +388,12 @@ def train(
     """Run ``trainer`` to its configured number of epochs, checkpointing on the way.
 
     Resumes from ``checkpoint_path`` when it holds this training's state. When ``should_stop()``
-    turns true (e.g. on SIGTERM from a scheduler), saves a checkpoint and raises :class:`Preempted`.
+    turns true (e.g. on SIGTERM from a scheduler), saves a checkpoint and raises
+    :class:`ganplify.core.runtime.Preempted`.
     """
-    if checkpoint_path is not None:
-        trainer.try_resume(checkpoint_path)
     epochs = trainer.train_cfg.epochs
-    while trainer.epoch < epochs:
-        trainer.train_epoch()
-        e = trainer.epoch
+
+    def log_epoch(e: int) -> None:
         if log_every and (e % log_every == 0 or e == epochs):
             d, g = trainer.history[-1]
             log.info(
@@ -407,9 +404,12 @@ def train(
                 g.mean(),
                 trainer.members,
             )
-        stop = should_stop()
-        if checkpoint_path is not None and (stop or (e % checkpoint_every == 0 and e < epochs)):
-            trainer.save_checkpoint(checkpoint_path)
-        if stop:
-            raise Preempted(f"stopped at epoch {e} on request; checkpoint {checkpoint_path}")
-    return trainer
+
+    return checkpoint.run_epochs(
+        trainer,
+        epochs,
+        checkpoint_path=checkpoint_path,
+        checkpoint_every=checkpoint_every,
+        should_stop=should_stop,
+        on_epoch=log_epoch,
+    )
