@@ -192,7 +192,7 @@ def build(n_voxels: int, cfg: VAEConfig):
     return mlp(n_out + 1, 2 * cfg.latent_dim), Decoder(mlp(cfg.latent_dim + 1, 2 * n_out))
 
 
-class VAETrainer:
+class VAETrainer(checkpoint.Resumable):
     """A conditional VAE's training on a sample's showers, with exact checkpoint/resume."""
 
     def __init__(self, data: ShowerSlices, cfg: VAEConfig, *, seed: int, device: str = "cpu"):
@@ -288,19 +288,6 @@ class VAETrainer:
         self.noise.set_state(state["noise"].cpu())
         self.epoch = int(state["epoch"])
         self.history = [tuple(r) for r in np.asarray(state["history"])]
-
-    def save_checkpoint(self, path) -> None:
-        """Write the full training state atomically (temporary file + rename)."""
-        checkpoint.save_atomic(self.state_dict(), path)
-
-    def try_resume(self, path) -> bool:
-        """Resume from ``path`` if it holds a checkpoint of this very training; else start anew."""
-        state = checkpoint.load_matching(path, self.fingerprint, self.device)
-        if state is None:
-            return False
-        self.load_state_dict(state)
-        log.info("resumed from %s at epoch %d", path, self.epoch)
-        return True
 
     def generator(self) -> LearnedGenerator:
         """The trained decoder with its standardisation, ready to generate."""

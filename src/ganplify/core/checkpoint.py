@@ -68,6 +68,24 @@ def load_matching(path, fingerprint: str, map_location=None) -> dict | None:
     return state
 
 
+class Resumable:
+    """Checkpoint methods of a training: needs ``state_dict()``, ``load_state_dict(state)``,
+    ``fingerprint``, ``device`` and ``epoch``."""
+
+    def save_checkpoint(self, path) -> None:
+        """Write the full training state atomically (temporary file + rename)."""
+        save_atomic(self.state_dict(), path)
+
+    def try_resume(self, path) -> bool:
+        """Resume from ``path`` if it holds a checkpoint of this very training; else start anew."""
+        state = load_matching(path, self.fingerprint, map_location=self.device)
+        if state is None:
+            return False
+        self.load_state_dict(state)
+        log.info("resumed from %s at epoch %d", path, self.epoch)
+        return True
+
+
 def run_epochs(
     trainer,
     epochs: int,

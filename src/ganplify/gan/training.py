@@ -128,7 +128,7 @@ class _Draws:
         return block.reshape(self.u.shape[0], *shape)
 
 
-class GanTrainer:
+class GanTrainer(checkpoint.Resumable):
     """K GANs, each with its own data, parameters, optimizer moments and random stream.
 
     ``data``: array ``(K, N, dim)`` (ensemble members share one sample: pass it K times).
@@ -362,19 +362,6 @@ class GanTrainer:
         self._history, self._pending = list(np.asarray(state["history"])), []
         # The optimizers' state tensors were replaced: warm up and capture anew.
         self._graph, self._warmed_up = None, False
-
-    def save_checkpoint(self, path) -> None:
-        """Write the full training state atomically (temporary file + rename)."""
-        checkpoint.save_atomic(self.state_dict(), path)
-
-    def try_resume(self, path) -> bool:
-        """Resume from ``path`` if it holds a checkpoint of this very training; else start anew."""
-        state = checkpoint.load_matching(path, self.fingerprint, map_location=self.device)
-        if state is None:
-            return False
-        self.load_state_dict(state)
-        log.info("resumed from %s at epoch %d", path, self.epoch)
-        return True
 
 
 def train(
