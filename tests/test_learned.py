@@ -60,6 +60,17 @@ def test_decode_inverts_encode_above_the_threshold(truth_file):
     kept = (s >= 50.0).any(1)  # (a shower with no voxel above it is empty)
     assert kept.sum() > 100 and (cut[~kept] == 0).all()
     np.testing.assert_allclose(cut[kept].sum(1), s[kept].sum(1), rtol=1e-5)
+    # given the hits: exactly those voxels are hit, and the encoding comes back
+    hits = s > 0
+    given = learned.decode(x, e, 1e-2, e_min=float(s[hits].min()), hits=hits)
+    assert ((given > 0) == hits).all()
+    np.testing.assert_allclose(given, s, rtol=1e-5, atol=1e-4)
+    # an empty voxel declared hit gets the threshold's energy, taken from the others
+    extra = hits.copy()
+    extra[:, 0] = True
+    lifted = learned.decode(x, e, 1e-2, e_min=1.0, hits=extra)
+    assert (lifted > 0).sum() == extra.sum() and (lifted[:, 0] > 0.9).all()
+    np.testing.assert_allclose(lifted.sum(1), s.sum(1), rtol=1e-5)
     del encode_pair
 
 
@@ -96,6 +107,9 @@ def test_tiny_training_learns_and_generates_showers(truth_file):
     te, ts = data.read(data.parts[0])
     truth_fraction = (ts.sum(1) / (te * 1e3))[te == 4.096].mean()
     assert (showers.sum(1) / 4096.0).mean() == pytest.approx(truth_fraction, rel=0.15)
+    # and the sparsity: the number of hits per shower
+    truth_hits = (ts > 0).sum(1)[te == 4.096].mean()
+    assert (showers > 0).sum(1).mean() == pytest.approx(truth_hits, rel=0.2)
 
 
 def test_training_resumes_bit_for_bit_after_a_kill(truth_file, tmp_path):

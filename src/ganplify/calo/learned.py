@@ -10,10 +10,14 @@ flow per layer to be affordable; a GAN needs the tuning this project already spe
 The model. A shower of incident energy E (MeV) is ``u_i = E_i / E`` per voxel, encoded as
 ``x_i = log(u_i + alpha)``, standardised per voxel with the training data's mean and standard
 deviation (:class:`Standardisation`, one streaming pass). The condition is standardised log E.
-The decoder's mean is the shower (no per-voxel noise: the latent carries the shower-to-shower
-variation); voxels whose decoded fraction lies below the smallest non-zero fraction of the
-training data are empty, which restores the showers' sparsity. Loss per shower: half the squared
-error over voxels plus ``beta`` times the KL divergence to the unit Gaussian.
+The decoder gives, per voxel, whether it is hit (a Bernoulli probability) and, if hit, a
+Gaussian (mean and a shower-dependent spread) for its encoded energy: sparsity is learned, not
+left to a cut on a blurred mean. (A cut alone fails where most voxels are empty: on ILD's 27,000
+voxels the Gaussian's tail put 2,100 hits in a shower of 750, and classifiers separated the
+showers perfectly.) A generated hit keeps at least the smallest hit energy of the training data,
+the simulator's threshold. Loss per shower: the hit voxels' Gaussian negative log-likelihood,
+every voxel's binary cross-entropy for being hit, plus ``beta`` times the KL divergence to the
+unit Gaussian.
 
 Exact resume. Every random draw (batch order, reparametrisation noise) comes from streams whose
 state goes into the checkpoint with the weights and the optimiser's moments, so a killed training
@@ -41,7 +45,7 @@ log = logging.getLogger("ganplify")
 
 #: Part of every checkpoint's fingerprint: bump it when the order of random draws or the
 #: arithmetic changes, so that no checkpoint of an older engine continues under a newer one.
-ENGINE = 1
+ENGINE = 2
 
 
 @dataclass(frozen=True)
@@ -93,15 +97,20 @@ def encode(energies_gev, showers_mev, alpha: float) -> tuple[np.ndarray, np.ndar
     return np.concatenate([x, np.log(e_vis / e)[:, None]], axis=1), np.log(e)
 
 
-def decode(x, energies_gev, alpha: float, e_min: float) -> np.ndarray:
-    """Voxel energies (MeV, float32) from encoded showers (:func:`encode`): voxels below
-    ``e_min`` MeV are empty, the others share the decoded visible energy."""
+def decode(x, energies_gev, alpha: float, e_min: float, hits=None) -> np.ndarray:
+    """Voxel energies (MeV, float32) from encoded showers (:func:`encode`). Without ``hits``,
+    voxels below ``e_min`` MeV are empty; with ``hits`` (a boolean array, one per voxel) just
+    those voxels are hit, each with at least ``e_min``. The hits share the decoded visible
+    energy."""
     e = np.asarray(energies_gev, dtype=np.float64).reshape(-1) * 1e3
     x = np.asarray(x, dtype=np.float64)
     e_vis = (e * np.exp(x[:, -1]))[:, None]
     u = np.maximum(np.exp(x[:, :-1]) - alpha, 0.0)
-    # cut before normalising: the cut voxels' share goes to the hits, E_vis stays as decoded
-    u[u * e_vis < e_min] = 0.0
+    if hits is None:
+        # cut before normalising: the cut voxels' share goes to the hits, E_vis stays as decoded
+        u[u * e_vis < e_min] = 0.0
+    else:
+        u = np.where(hits, np.maximum(u, e_min / e_vis), 0.0)
     total = u.sum(1, keepdims=True)
     u = np.divide(u, total, out=np.zeros_like(u), where=total > 0)
     return (u * e_vis).astype(np.float32)
@@ -163,23 +172,25 @@ def standardisation(data: ShowerSlices, alpha: float) -> Standardisation:
 
 
 class Decoder(nn.Module):
-    """Latent + condition → the mean and log standard deviation of every encoded output: the
-    spread depends on the shower (the energy resolution on the incident energy, above all)."""
+    """Latent + condition → per encoded output the mean and log standard deviation of its
+    Gaussian (the spread depends on the shower: the energy resolution on the incident energy,
+    above all) and the logit of its being hit."""
 
     def __init__(self, net: nn.Module):
         super().__init__()
         self.net = net
 
     def forward(self, h):
-        mean, log_sigma = self.net(h).chunk(2, dim=1)
+        mean, log_sigma, logit = self.net(h).chunk(3, dim=1)
         # bounded (in units of the voxel's standard deviation): a vanishing spread on a nearly
         # constant voxel makes the likelihood unbounded and the training diverge
-        return mean, log_sigma.clamp(-3.0, 2.0)
+        return mean, log_sigma.clamp(-3.0, 2.0), logit
 
 
 def build(n_voxels: int, cfg: VAEConfig):
     """The encoder (encoded shower + condition → 2 × latent) and the :class:`Decoder` (latent +
-    condition → encoded shower: the voxel fractions and, last, log(E_vis / E))."""
+    condition → per encoded output, the voxel fractions and, last, log(E_vis / E): Gaussian and
+    hit logit)."""
 
     def mlp(n_in, n_out):
         layers, width = [], n_in
@@ -189,7 +200,7 @@ def build(n_voxels: int, cfg: VAEConfig):
         return nn.Sequential(*layers, nn.Linear(width, n_out))
 
     n_out = n_voxels + 1
-    return mlp(n_out + 1, 2 * cfg.latent_dim), Decoder(mlp(cfg.latent_dim + 1, 2 * n_out))
+    return mlp(n_out + 1, 2 * cfg.latent_dim), Decoder(mlp(cfg.latent_dim + 1, 3 * n_out))
 
 
 class VAETrainer(checkpoint.Resumable):
@@ -226,12 +237,16 @@ class VAETrainer(checkpoint.Resumable):
         import torch
 
         x, c = encode(e, showers, self.cfg.alpha)
+        # the last output, the visible energy, is always "hit"
+        hit = np.concatenate([showers.reshape(len(e), -1) > 0, np.ones((len(e), 1), bool)], 1)
         x = torch.as_tensor(x, dtype=torch.float32, device=self.device)
         c = torch.as_tensor(c, dtype=torch.float32, device=self.device) - self.stats.c_mean
-        return (x - self._mean) / self._std, (c / self.stats.c_std)[:, None]
+        hit = torch.as_tensor(hit, dtype=torch.float32, device=self.device)
+        return (x - self._mean) / self._std, (c / self.stats.c_std)[:, None], hit
 
-    def loss(self, x, c):
-        """Mean over showers of the reconstruction and KL terms (each returned)."""
+    def loss(self, x, c, hit):
+        """Mean over showers of the reconstruction (the hits' Gaussian and every output's hit
+        cross-entropy) and KL terms (each returned)."""
         import torch
 
         h = self.encoder(torch.cat([x, c], dim=1))
@@ -239,8 +254,10 @@ class VAETrainer(checkpoint.Resumable):
         log_var = log_var.clamp(-12.0, 6.0)  # exp() of an unbounded output overflows the KL
         eps = torch.randn(mu.shape, generator=self.noise, device=self.device)
         z = mu + eps * torch.exp(0.5 * log_var)
-        x_hat, log_sigma = self.decoder(torch.cat([z, c], dim=1))
-        rec = (0.5 * ((x_hat - x) * torch.exp(-log_sigma)) ** 2 + log_sigma).sum(1).mean()
+        x_hat, log_sigma, logit = self.decoder(torch.cat([z, c], dim=1))
+        gauss = 0.5 * ((x_hat - x) * torch.exp(-log_sigma)) ** 2 + log_sigma
+        bce = nn.functional.binary_cross_entropy_with_logits(logit, hit, reduction="none")
+        rec = (gauss * hit + bce).sum(1).mean()
         kl = 0.5 * (mu**2 + log_var.exp() - 1.0 - log_var).sum(1).mean()
         return rec, kl
 
@@ -249,8 +266,8 @@ class VAETrainer(checkpoint.Resumable):
         rng = np.random.default_rng([self.seed, self.epoch])
         rec_sum = kl_sum = 0.0
         for k in rng.permutation(len(self.data.parts)):
-            x, c = self._inputs(*self.data.read(self.data.parts[k]))
-            rec, kl = self.loss(x, c)
+            x, c, hit = self._inputs(*self.data.read(self.data.parts[k]))
+            rec, kl = self.loss(x, c, hit)
             self.opt.zero_grad(set_to_none=True)
             loss = rec + self.cfg.beta * kl
             if not torch.isfinite(loss):
@@ -329,7 +346,8 @@ class LearnedGenerator:
         self.decoder, self.stats, self.cfg = decoder.eval(), stats, cfg
 
     def generate(self, energies_gev, rng: np.random.Generator, shape, batch: int = 1000):
-        """Showers (n, *shape) MeV for ``energies_gev``; the latents are drawn from ``rng``."""
+        """Showers (n, *shape) MeV for ``energies_gev``; the latents, the hits and the hits'
+        energies are drawn from ``rng``."""
         import torch
 
         e = np.asarray(energies_gev, dtype=np.float64).reshape(-1)
@@ -341,12 +359,13 @@ class LearnedGenerator:
             c = ((np.log(eb * 1e3) - self.stats.c_mean) / self.stats.c_std).astype(np.float32)
             inp = torch.as_tensor(np.concatenate([z, c[:, None]], axis=1), device=p.device)
             with torch.no_grad():
-                mean, log_sigma = self.decoder(inp)
+                mean, log_sigma, logit = self.decoder(inp)
                 x, sigma = mean.double().cpu().numpy(), log_sigma.exp().double().cpu().numpy()
+                p_hit = torch.sigmoid(logit[:, :-1]).double().cpu().numpy()
             x = (x + sigma * rng.standard_normal(x.shape)) * self.stats.std + self.stats.mean
-            out[lo : lo + len(eb)] = decode(x, eb, self.cfg.alpha, self.stats.e_min).reshape(
-                len(eb), *shape
-            )
+            hits = rng.random(p_hit.shape) < p_hit
+            showers = decode(x, eb, self.cfg.alpha, self.stats.e_min, hits=hits)
+            out[lo : lo + len(eb)] = showers.reshape(len(eb), *shape)
         return out
 
     def state(self) -> dict:
