@@ -2,10 +2,12 @@
 
     python benchmarks/reweighter_peers.py results             # after `make demo` (or the study)
     python benchmarks/reweighter_peers.py results --tasks grid_5x5 ild --replicas 30
+    python benchmarks/reweighter_peers.py results --folds 5      # every reweighter 5-fold
 
 On the events of a finished run — each DCTR toy's classifier truth sample and GAN events, each
 calorimeter study's truth and generated showers (their HL inputs) — every reweighter is
-cross-fitted (two folds: every event weighted by a model that never saw it) and scored on events
+cross-fitted with the same k folds (the run's ``dctr.folds``, or ``--folds``: every event
+weighted by a model that never saw it) and scored on events
 none of them saw, the run's independent truth sample (the toys' ``test``, the calorimeter's
 ``judge`` showers):
 
@@ -14,7 +16,7 @@ none of them saw, the run's independent truth sample (the toys' ``test``, the ca
 - ``ganplify-mlp``: the same with the paper's MLP (the config's MLP settings);
 - ``sklearn-hgb``: scikit-learn's ``HistGradientBoostingClassifier()`` with default settings,
   w = p/(1 − p), capped like ours;
-- ``hep_ml-gb``: hep_ml's ``GBReweighter()`` in its folding form (``FoldingReweighter``, 2 folds),
+- ``hep_ml-gb``: hep_ml's ``GBReweighter()`` in its folding form (``FoldingReweighter``, k folds),
   raw (mean 1); ``hep_ml-gb-cap``: the same weights capped like ours (the ratio at 5, then mean 1).
 
 Scores: the median over the observables of S²(weighted)/S²(unweighted) against the independent
@@ -89,14 +91,14 @@ def load_task(results: Path, task: str, config: dict):
     return xt, xg, xj, oj, og, edges, default, mlp
 
 
-def ganplify_weights(xt, xg, section, config, seed, task):
+def ganplify_weights(xt, xg, section, config, seed, task, folds):
     """The weights of the workflow's reweighting of the classifier ``section`` selects."""
     classifier = classifier_settings(config["dctr"], section)
     cf = cross_fit(
         xt,
         xg,
         classifier_config(classifier),
-        folds=int(config["dctr"]["folds"]),
+        folds=folds,
         calibration=calibration_of(config["dctr"], section),
         seed=seed,
         identity=("peers", task, classifier["kind"]),
@@ -104,14 +106,14 @@ def ganplify_weights(xt, xg, section, config, seed, task):
     return dctr_weights(cf.h_gen, WeightSettings.from_config(config["dctr"]["weights"]))[0]
 
 
-def sklearn_weights(xt, xg, cap, seed):
-    """Two-fold HistGradientBoostingClassifier() (defaults), w = p/(1 − p), capped, mean 1."""
+def sklearn_weights(xt, xg, cap, seed, folds):
+    """k-fold HistGradientBoostingClassifier() (defaults), w = p/(1 − p), capped, mean 1."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     rng = np.random.default_rng(seed)
-    ft, fg = fold_ids(len(xt), 2, rng), fold_ids(len(xg), 2, rng)
+    ft, fg = fold_ids(len(xt), folds, rng), fold_ids(len(xg), folds, rng)
     p = np.empty(len(xg))
-    for f in range(2):
+    for f in range(folds):
         x = np.concatenate([xt[ft != f], xg[fg != f]])
         y = np.r_[np.ones((ft != f).sum()), np.zeros((fg != f).sum())]
         model = HistGradientBoostingClassifier(random_state=seed).fit(x, y)
@@ -119,13 +121,13 @@ def sklearn_weights(xt, xg, cap, seed):
     return capped(np.clip(p, 1e-6, 1 - 1e-6) / np.clip(1 - p, 1e-6, 1), cap)
 
 
-def hep_ml_weights(xt, xg, seed):
-    """hep_ml's GBReweighter() (defaults) in its folding form, two folds: its weights scaled to
+def hep_ml_weights(xt, xg, seed, folds):
+    """hep_ml's GBReweighter() (defaults) in its folding form, k folds: its weights scaled to
     estimate p_T/p_G (GBReweighter's total is the target's), not normalised — so that the cap
     applies to the density ratio, as ours does."""
     from hep_ml.reweight import FoldingReweighter, GBReweighter
 
-    rw = FoldingReweighter(GBReweighter(), n_folds=2, random_state=seed)
+    rw = FoldingReweighter(GBReweighter(), n_folds=folds, random_state=seed)
     rw.fit(original=xg, target=xt)
     return rw.predict_weights(xg) * len(xg) / len(xt)
 
@@ -197,15 +199,18 @@ def timed(make, runs: int):
     return result, best
 
 
-def run_task(results, task, config, seed, replicas, timing_runs=3):
+def run_task(results, task, config, seed, replicas, timing_runs=3, folds=None):
+    """Every reweighter's scores on ``task``, each cross-fitted over ``folds`` folds (default:
+    the run's ``dctr.folds``)."""
+    folds = int(config["dctr"]["folds"]) if folds is None else int(folds)
     xt, xg, xj, oj, og, edges, default, mlp = load_task(results, task, config)
     cap = config["dctr"]["weights"]["cap"]
     judge = classifier_settings(config["dctr"], {"kind": "boosted"})
     makers = {
-        "ganplify": lambda: ganplify_weights(xt, xg, default, config, seed, task),
-        "ganplify-mlp": lambda: ganplify_weights(xt, xg, mlp, config, seed, task),
-        "sklearn-hgb": lambda: sklearn_weights(xt, xg, cap, seed),
-        "hep_ml-gb": lambda: hep_ml_weights(xt, xg, seed),
+        "ganplify": lambda: ganplify_weights(xt, xg, default, config, seed, task, folds),
+        "ganplify-mlp": lambda: ganplify_weights(xt, xg, mlp, config, seed, task, folds),
+        "sklearn-hgb": lambda: sklearn_weights(xt, xg, cap, seed, folds),
+        "hep_ml-gb": lambda: hep_ml_weights(xt, xg, seed, folds),
     }
     rows = []
     weights = {"unweighted": (np.ones(len(xg)), 0.0)}
@@ -222,6 +227,7 @@ def run_task(results, task, config, seed, replicas, timing_runs=3):
             {
                 "task": task,
                 "reweighter": name,
+                "folds": folds,
                 "n_truth": len(xt),
                 "n_generated": len(xg),
                 "n_judge": len(xj),
@@ -279,11 +285,13 @@ def verdict(rows) -> str:
 
 
 def table(rows) -> str:
-    head = "| task | reweighter | median S² ratio | judge AUC | median r | N_eff/N | CPU s |"
-    lines = [head, "| --- | --- | --- | --- | --- | --- | --- |"]
+    head = (
+        "| task | reweighter | folds | median S² ratio | judge AUC | median r | N_eff/N | CPU s |"
+    )
+    lines = [head, "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         lines.append(
-            f"| {r['task']} | {r['reweighter']} | {r['median_s2_ratio']:.3f} ± "
+            f"| {r['task']} | {r['reweighter']} | {r['folds']} | {r['median_s2_ratio']:.3f} ± "
             f"{r['median_s2_ratio_err']:.3f} | {r['judge_auc']:.3f} ± {r['judge_auc_err']:.3f} "
             f"| {r['median_r']:.2f} | {r['neff_fraction']:.3f} | {r['cpu_s']:.1f} |"
         )
@@ -300,6 +308,12 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=None, help="default: the run's seed")
     parser.add_argument(
         "--timing-runs", type=int, default=3, help="fits per reweighter: the least CPU time counts"
+    )
+    parser.add_argument(
+        "--folds",
+        type=int,
+        default=None,
+        help="cross-fit folds of every reweighter (default: the run's dctr.folds)",
     )
     parser.add_argument(
         "--out", type=Path, help="a folder for peers.csv and peers.md (the table and verdicts)"
@@ -326,7 +340,9 @@ def main(argv=None):
     ]
     all_rows, verdicts = [], []
     for task in tasks:
-        rows = run_task(args.results, task, config, seed, args.replicas, args.timing_runs)
+        rows = run_task(
+            args.results, task, config, seed, args.replicas, args.timing_runs, args.folds
+        )
         all_rows += rows
         verdicts.append(verdict(rows))
     report = table(all_rows) + "\n\n" + "\n".join(verdicts) + "\n"
