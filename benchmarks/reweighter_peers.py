@@ -16,8 +16,9 @@ none of them saw, the run's independent truth sample (the toys' ``test``, the ca
 - ``ganplify-mlp``: the same with the paper's MLP (the config's MLP settings);
 - ``sklearn-hgb``: scikit-learn's ``HistGradientBoostingClassifier()`` with default settings,
   w = p/(1 − p), capped like ours;
-- ``hep_ml-gb``: hep_ml's ``GBReweighter()`` in its folding form (``FoldingReweighter``, k folds),
-  raw (mean 1); ``hep_ml-gb-cap``: the same weights capped like ours (the ratio at 5, then mean 1).
+- ``hep_ml-gb``: hep_ml's ``GBReweighter()`` (defaults; its trees seeded) in its folding form
+  (``FoldingReweighter``, k folds), raw (mean 1); ``hep_ml-gb-cap``: the same weights capped
+  like ours (the ratio at 5, then mean 1).
 
 Scores: the median over the observables of S²(weighted)/S²(unweighted) against the independent
 truth (the summaries' bins), with a Poisson-bootstrap error; the median dilution r; N_eff/N; the
@@ -124,10 +125,13 @@ def sklearn_weights(xt, xg, cap, seed, folds):
 def hep_ml_weights(xt, xg, seed, folds):
     """hep_ml's GBReweighter() (defaults) in its folding form, k folds: its weights scaled to
     estimate p_T/p_G (GBReweighter's total is the target's), not normalised — so that the cap
-    applies to the density ratio, as ours does."""
+    applies to the density ratio, as ours does. Its trees get the seed too: left unseeded they
+    draw from numpy's global stream, and at 5 folds on the toys their ties broke differently
+    from one fit to the next."""
     from hep_ml.reweight import FoldingReweighter, GBReweighter
 
-    rw = FoldingReweighter(GBReweighter(), n_folds=folds, random_state=seed)
+    base = GBReweighter(gb_args={"random_state": seed})
+    rw = FoldingReweighter(base, n_folds=folds, random_state=seed)
     rw.fit(original=xg, target=xt)
     return rw.predict_weights(xg) * len(xg) / len(xt)
 
