@@ -112,3 +112,44 @@ def test_classifier_config_reads_the_kind_and_names_bad_settings():
         classifier_config({"kind": "forest"})
     with pytest.raises(ConfigError, match="unknown setting.*hidden"):
         classifier_config({"kind": "boosted", "hidden": [4]})
+
+
+def test_boosted_predicts_with_the_trees_up_to_the_lowest_validation_loss():
+    """scikit-learn stops ``patience`` trees after the best; those later trees are not used."""
+    xt = TRUTH.sample(4000, seeding.rng(6, "t"))
+    xg = GEN.sample(4000, seeding.rng(6, "g"))
+    x, y = np.r_[xt, xg], np.r_[np.ones(4000), np.zeros(4000)]
+    fit = train_boosted(x, y, BoostedConfig(max_iter=1000, patience=20), seed=2)
+    assert fit.n_trees == max(1, int(np.argmin(fit.history[:, 1])))
+    assert fit.n_trees <= fit.model.n_iter_ - 20  # it stopped early, 20 trees after its best
+    staged = list(fit.model.staged_decision_function(xg))
+    np.testing.assert_allclose(fit.predict(xg), 1 / (1 + np.exp(-staged[fit.n_trees - 1])))
+    assert not np.allclose(fit.predict(xg), 1 / (1 + np.exp(-staged[-1])))
+
+
+def test_repeated_cross_fits_average_independent_fits_in_logit():
+    """R repeats = the mean logit of R single cross-fits, repeat r seeded by ('repeat', r) added
+    to the identity; repeat 0 is the single fit, whose folds the result keeps."""
+    from dataclasses import replace
+
+    from scipy.special import expit, logit
+
+    xt = TRUTH.sample(3000, seeding.rng(7, "t"))
+    xg = GEN.sample(3000, seeding.rng(7, "g"))
+    one = replace(TREES, repeats=1)
+    kw = dict(folds=2, calibration="none", seed=5)
+    single = [
+        cross_fit(xt, xg, one, identity=("r",) + (("repeat", r) if r else ()), **kw)
+        for r in range(3)
+    ]
+    three = cross_fit(xt, xg, replace(TREES, repeats=3), identity=("r",), **kw)
+    for key in ("h_gen", "h_truth", "raw_gen"):
+        mean = expit(np.mean([logit(getattr(s, key)) for s in single], axis=0))
+        np.testing.assert_allclose(getattr(three, key), mean, rtol=1e-12)
+    np.testing.assert_array_equal(three.fold_gen, single[0].fold_gen)
+    assert not np.array_equal(single[0].fold_gen, single[1].fold_gen)  # fresh folds per repeat
+    assert len(three.histories) == len(three.calibrations) == 6
+    # averaging independent fits takes the noise out of the weights: closer to the exact ratio
+    exact = TRUTH.pdf(xg) / GEN.pdf(xg)
+    rms = [np.sqrt(np.mean((logit(cf.h_gen) - np.log(exact)) ** 2)) for cf in (single[0], three)]
+    assert rms[1] < 0.95 * rms[0]

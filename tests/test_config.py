@@ -82,6 +82,8 @@ def test_full_config_is_the_papers_study(config):
             "'dctr.amplification.classifier'",
         ),
         (lambda c: c["dctr"]["boosted"].update(max_bins=300), "'dctr.boosted.max_bins'"),
+        (lambda c: c["dctr"]["boosted"].update(repeats=0), "'dctr.boosted.repeats'"),
+        (lambda c: c["dctr"]["classifier"].update(repeats=1.5), "'dctr.classifier.repeats'"),
         (lambda c: c["dctr"]["amplification"].update(cap=0), "'dctr.amplification.cap'"),
         (lambda c: c["dctr"]["boosted"].update(trees=3), "'dctr.boosted'"),
         (

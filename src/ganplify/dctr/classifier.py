@@ -42,6 +42,9 @@ class ClassifierConfig:
     patience: int = 10
     #: share of the training events held out for early stopping (and calibration)
     validation_fraction: float = 0.2
+    #: independent cross-fits whose logits are averaged (:func:`.crossfit.cross_fit`); each
+    #: costs a whole cross-fit of networks, hence 1
+    repeats: int = 1
 
     @classmethod
     def from_config(cls, cfg: Mapping, **extra) -> ClassifierConfig:

@@ -133,7 +133,65 @@ def cross_fit(
     little information. Every generated event is still predicted out of fold, and the classes are
     balanced whatever their sizes (by weight, :func:`.weights.balanced_weights`, or for unweighted
     events by the kind's own means).
+
+    With ``config.repeats`` = R > 1 the cross-fit is done R times, each with its own folds and
+    classifiers (repeat 0 is the single cross-fit's), and each event's calibrated and raw outputs
+    are averaged in logit, ln(h/(1 − h)) — the mean log density ratio: every output is still
+    from models that never saw the event, and the noise of one fit's folds and trees averages
+    down. The result's folds are repeat 0's; its calibrations and histories are every fit's,
+    repeat r's fold f at index r·k + f.
     """
+    fits = [
+        _cross_fit_once(
+            x_truth,
+            x_gen,
+            config,
+            folds=folds,
+            calibration=calibration,
+            seed=seed,
+            identity=tuple(identity) + (("repeat", r) if r else ()),
+            w_truth=w_truth,
+            w_gen=w_gen,
+            device=device,
+            max_train_gen=max_train_gen,
+        )
+        for r in range(int(config.repeats))
+    ]
+    if len(fits) == 1:
+        return fits[0]
+    return CrossFit(
+        *(_mean_logit([getattr(cf, k) for cf in fits]) for k in _OUTPUTS),
+        fits[0].fold_truth,
+        fits[0].fold_gen,
+        [c for cf in fits for c in cf.calibrations],
+        [h for cf in fits for h in cf.histories],
+    )
+
+
+_OUTPUTS = ("h_truth", "h_gen", "raw_truth", "raw_gen")
+
+
+def _mean_logit(hs: list[np.ndarray]) -> np.ndarray:
+    from scipy.special import expit, logit
+
+    # the clip of dctr_weights' default epsilon: one saturated fit must not dominate the mean
+    return expit(np.mean([logit(np.clip(h, 1e-6, 1 - 1e-6)) for h in hs], axis=0))
+
+
+def _cross_fit_once(
+    x_truth,
+    x_gen,
+    config: classifiers.Config,
+    *,
+    folds: int,
+    calibration: str,
+    seed: int,
+    identity: tuple,
+    w_truth,
+    w_gen,
+    device,
+    max_train_gen: int | None,
+) -> CrossFit:
     x_truth = np.asarray(x_truth, dtype=float).reshape(len(x_truth), -1)
     x_gen = np.asarray(x_gen, dtype=float).reshape(len(x_gen), -1)
     wt = np.ones(len(x_truth)) if w_truth is None else np.asarray(w_truth, dtype=float)

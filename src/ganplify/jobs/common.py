@@ -96,7 +96,11 @@ def cross_fit_job(
         "h_gen": cf.h_gen,
         "fold_truth": cf.fold_truth,
         "fold_gen": cf.fold_gen,
-        **{f"history/fold{f}": hist for f, hist in enumerate(cf.histories)},
+        # repeat r's fold f is at r·folds + f (cross_fit); repeat 0 keeps the single fit's names
+        **{
+            f"history/{f'repeat{i // folds}/' if i >= folds else ''}fold{i % folds}": hist
+            for i, hist in enumerate(cf.histories)
+        },
     }
     attrs = {
         "seed": seed,
