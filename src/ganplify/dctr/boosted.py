@@ -83,9 +83,8 @@ class TrainedBoosted:
         if n == self.model.n_iter_:
             z = self.model.decision_function(x)
         else:
-            for k, z in enumerate(self.model.staged_decision_function(x), start=1):
-                if k == n:
-                    break
+            stages = self.model.staged_decision_function(x)
+            z = next(z for k, z in enumerate(stages, start=1) if k == n)
         return expit(z.astype(np.float64) + self.logit_offset)
 
 
