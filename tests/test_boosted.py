@@ -10,7 +10,7 @@ import pytest
 
 from ganplify.core import seeding
 from ganplify.core.config import ConfigError
-from ganplify.dctr.boosted import BoostedConfig, train_boosted
+from ganplify.dctr.boosted import BoostedConfig, bin_codes, quantile_edges, train_boosted
 from ganplify.dctr.classifier import ClassifierConfig
 from ganplify.dctr.classifiers import classifier_config, kind_of
 from ganplify.dctr.crossfit import cross_fit
@@ -122,7 +122,7 @@ def test_boosted_predicts_with_the_trees_up_to_the_lowest_validation_loss():
     fit = train_boosted(x, y, BoostedConfig(max_iter=1000, patience=20), seed=2)
     assert fit.n_trees == max(1, int(np.argmin(fit.history[:, 1])))
     assert fit.n_trees <= fit.model.n_iter_ - 20  # it stopped early, 20 trees after its best
-    staged = list(fit.model.staged_decision_function(xg))
+    staged = list(fit.model.staged_decision_function(bin_codes(xg, fit.edges)))
     np.testing.assert_allclose(fit.predict(xg), 1 / (1 + np.exp(-staged[fit.n_trees - 1])))
     assert not np.allclose(fit.predict(xg), 1 / (1 + np.exp(-staged[-1])))
 
@@ -153,3 +153,30 @@ def test_repeated_cross_fits_average_independent_fits_in_logit():
     exact = TRUTH.pdf(xg) / GEN.pdf(xg)
     rms = [np.sqrt(np.mean((logit(cf.h_gen) - np.log(exact)) ** 2)) for cf in (single[0], three)]
     assert rms[1] < 0.95 * rms[0]
+
+
+def test_prebinning_gives_equal_count_bins_within_max_bins_and_keeps_discrete_values():
+    """The trees see bin numbers: at most ``max_bins`` of them per feature, of about equal counts
+    on a continuous feature, one per value on a discrete one, NaN kept (scikit-learn's own
+    binning, found in one sort per feature)."""
+    rng = np.random.default_rng(8)
+    x = np.c_[rng.exponential(size=20_000), rng.integers(0, 7, 20_000), rng.normal(size=20_000)]
+    x[::100, 2] = np.nan
+    edges = quantile_edges(x, max_bins=50)
+    codes = bin_codes(x, edges)
+    counts = np.bincount(codes[:, 0].astype(int))
+    assert len(counts) == 50 and counts.min() >= 390 and counts.max() <= 410  # 20,000 / 50
+    np.testing.assert_array_equal(codes[:, 1], x[:, 1])  # values 0..6: their own bins, in order
+    assert np.array_equal(np.isnan(codes[:, 2]), np.isnan(x[:, 2]))
+    assert np.nanmax(codes[:, 2]) == 49
+    order = np.argsort(x[:, 0])
+    assert np.all(np.diff(codes[order, 0]) >= 0)  # monotone: a cut on codes is a cut on x
+    # the fitted classifier bins before it predicts: events in one bin get one output
+    y = (rng.random(20_000) < 0.5).astype(float)
+    fit = train_boosted(x, y, BoostedConfig(max_iter=5, max_bins=50), seed=1)
+    assert len(fit.edges[0]) == 49  # edges from the training events (not the validation's)
+    same = x.copy()
+    top = np.r_[fit.edges[0], np.inf]
+    same[:, 0] = top[bin_codes(x, fit.edges)[:, 0].astype(int)]  # each x to its bin's top
+    assert not np.array_equal(same[:, 0], x[:, 0])
+    np.testing.assert_allclose(fit.predict(same), fit.predict(x))

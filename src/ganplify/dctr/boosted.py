@@ -71,6 +71,9 @@ class TrainedBoosted:
     logit_offset: float = 0.0
     #: the trees predictions use: those up to the lowest validation loss (at least one)
     n_trees: int | None = None
+    #: per feature, the bin edges the trees see the events through (:func:`quantile_edges`);
+    #: None: the raw features
+    edges: list[np.ndarray] | None = None
 
     def predict(self, x) -> np.ndarray:
         """Outputs h = P(truth | x) for balanced classes, as float64."""
@@ -79,6 +82,8 @@ class TrainedBoosted:
         x = np.asarray(x, dtype=float).reshape(len(x), -1)
         if len(x) == 0:
             return np.empty(0)
+        if self.edges is not None:
+            x = bin_codes(x, self.edges)
         n = self.model.n_iter_ if self.n_trees is None else min(self.n_trees, self.model.n_iter_)
         if n == self.model.n_iter_:
             z = self.model.decision_function(x)
@@ -86,6 +91,36 @@ class TrainedBoosted:
             stages = self.model.staged_decision_function(x)
             z = next(z for k, z in enumerate(stages, start=1) if k == n)
         return expit(z.astype(np.float64) + self.logit_offset)
+
+
+def quantile_edges(x: np.ndarray, max_bins: int) -> list[np.ndarray]:
+    """Per column of ``x`` ``(n, d)``, the interior edges of at most ``max_bins`` bins of about
+    equal counts — scikit-learn's own binning (midpoints between distinct values when a column
+    has at most ``max_bins`` of them, else quantiles), computed in one call per column.
+
+    Why not leave it to scikit-learn: from 1.9 it finds each quantile with its own sort
+    (``_weighted_percentile``, once per edge and feature), half the time of a whole fit on the
+    toys. Codes from these edges have at most ``max_bins`` distinct values, which scikit-learn
+    bins as they are."""
+    edges = []
+    for column in np.asarray(x, dtype=float).T:
+        values = np.unique(column[np.isfinite(column)])
+        if len(values) <= max_bins:
+            cuts = 0.5 * (values[1:] + values[:-1])
+        else:
+            levels = np.linspace(0.0, 1.0, max_bins + 1)[1:-1]
+            cuts = np.unique(np.quantile(column[np.isfinite(column)], levels))
+        edges.append(cuts)
+    return edges
+
+
+def bin_codes(x: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
+    """Events ``x`` ``(n, d)`` as bin numbers (float) under ``edges`` (NaN stays NaN)."""
+    codes = np.empty_like(x, dtype=float)
+    for j, cuts in enumerate(edges):
+        codes[:, j] = np.searchsorted(cuts, x[:, j], side="left")
+        codes[np.isnan(x[:, j]), j] = np.nan
+    return codes
 
 
 def train_boosted(
@@ -108,6 +143,8 @@ def train_boosted(
         raise ValueError(f"validation split of {n_val} of {len(y)} events: too few events")
     order = rng.permutation(len(y))
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
+    edges = quantile_edges(x[train], config.max_bins)
+    x = bin_codes(x, edges)
     if weights is None:
         # Unweighted events: balance the classes by shifting the fitted logit by the prior odds
         # (exact for the log-loss minimiser) rather than by weight — scikit-learn's binning with
@@ -148,4 +185,4 @@ def train_boosted(
         best,
         history[best, 1],
     )
-    return TrainedBoosted(model, history, val, float(offset), n_trees=best)
+    return TrainedBoosted(model, history, val, float(offset), n_trees=best, edges=edges)
