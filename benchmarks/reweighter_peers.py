@@ -42,7 +42,7 @@ import numpy as np
 import yaml
 
 from ganplify.core import seeding
-from ganplify.core.config import calibration_of, classifier_settings
+from ganplify.core.config import calibration_of, classifier_settings, judge_settings
 from ganplify.core.io import read_dataset
 from ganplify.dctr.classifiers import classifier_config
 from ganplify.dctr.crossfit import cross_fit, fold_ids
@@ -209,7 +209,7 @@ def run_task(results, task, config, seed, replicas, timing_runs=3, folds=None):
     folds = int(config["dctr"]["folds"]) if folds is None else int(folds)
     xt, xg, xj, oj, og, edges, default, mlp = load_task(results, task, config)
     cap = config["dctr"]["weights"]["cap"]
-    judge = classifier_settings(config["dctr"], {"kind": "boosted"})
+    judge = judge_settings(config["dctr"])
     makers = {
         "ganplify": lambda: ganplify_weights(xt, xg, default, config, seed, task, folds),
         "ganplify-mlp": lambda: ganplify_weights(xt, xg, mlp, config, seed, task, folds),

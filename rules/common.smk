@@ -7,6 +7,7 @@ from ganplify.densities.toys import TOYS as TOYS_REGISTRY
 from ganplify.core.config import (
     calibration_of,
     classifier_settings as config_classifier_settings,
+    judge_settings,
     expand_training_sizes,
     selected_studies,
     study_n_samples,
@@ -113,8 +114,9 @@ def classifier_calibration(section):
     return calibration_of(config["dctr"], section)
 
 
-#: The judge of every closure test: the boosted trees, as strong as any reweighter's classifier.
-JUDGE = classifier_settings({"kind": "boosted"})
+#: The judge of every closure test: the boosted trees (dctr.boosted, dctr.judge over them), as
+#: strong as any reweighter's classifier.
+JUDGE = judge_settings(config["dctr"])
 
 
 def run_files(study, approach):

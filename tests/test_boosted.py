@@ -180,3 +180,37 @@ def test_prebinning_gives_equal_count_bins_within_max_bins_and_keeps_discrete_va
     same[:, 0] = top[bin_codes(x, fit.edges)[:, 0].astype(int)]  # each x to its bin's top
     assert not np.array_equal(same[:, 0], x[:, 0])
     np.testing.assert_allclose(fit.predict(same), fit.predict(x))
+
+
+def test_auto_repeats_average_more_fits_on_fewer_events():
+    """``repeats: auto``: ceil(20,000 / N) cross-fits of N events, 1 to 3 — three on a few
+    thousand showers, one on the toys' tens of thousands of events."""
+    from dataclasses import replace
+
+    from ganplify.dctr.boosted import auto_repeats
+
+    assert [auto_repeats(n) for n in (1, 6000, 7000, 10_000, 10_001, 20_000, 40_000)] == [
+        3,
+        3,
+        3,
+        2,
+        2,
+        1,
+        1,
+    ]
+    auto = replace(TREES, repeats="auto", max_iter=20)
+    assert auto.repeats_for(6000) == 3 and replace(auto, repeats=2).repeats_for(6000) == 2
+    for bad in (0, 1.5, "often"):
+        with pytest.raises(ValueError, match="repeats"):
+            replace(auto, repeats=bad)
+    kw = dict(folds=2, calibration="none", seed=5, identity=("auto",))
+    small = cross_fit(
+        TRUTH.sample(500, seeding.rng(9, "t")), GEN.sample(500, seeding.rng(9, "g")), auto, **kw
+    )
+    large = cross_fit(
+        TRUTH.sample(10_000, seeding.rng(9, "t")),
+        GEN.sample(10_000, seeding.rng(9, "g")),
+        auto,
+        **kw,
+    )
+    assert len(small.histories) == 2 * 3 and len(large.histories) == 2 * 1

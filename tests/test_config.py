@@ -8,6 +8,7 @@ from ganplify.core.config import (
     calibration_of,
     classifier_settings,
     expand_training_sizes,
+    judge_settings,
     load_config,
     merge,
     study_n_samples,
@@ -83,6 +84,10 @@ def test_full_config_is_the_papers_study(config):
         ),
         (lambda c: c["dctr"]["boosted"].update(max_bins=300), "'dctr.boosted.max_bins'"),
         (lambda c: c["dctr"]["boosted"].update(repeats=0), "'dctr.boosted.repeats'"),
+        (lambda c: c["dctr"]["boosted"].update(repeats="often"), "'dctr.boosted.repeats'"),
+        (lambda c: c["dctr"]["judge"].update(patience=0), "'dctr.judge.patience'"),
+        (lambda c: c["dctr"]["judge"].update(calibration="none"), "'dctr.judge'"),
+        (lambda c: c["dctr"].pop("judge"), "'judge' is a required property"),
         (lambda c: c["dctr"]["classifier"].update(repeats=1.5), "'dctr.classifier.repeats'"),
         (lambda c: c["dctr"]["amplification"].update(cap=0), "'dctr.amplification.cap'"),
         (lambda c: c["dctr"]["boosted"].update(trees=3), "'dctr.boosted'"),
@@ -118,6 +123,11 @@ def test_each_classifier_kind_has_its_own_settings_and_calibration(config):
     assert classifier_settings(config["dctr"], mlp, hidden=[8]) == mlp | {"hidden": [8]}
     assert calibration_of(config["dctr"], mlp) == "temperature"
     classifier_config(trees)  # accepted as it is
+    # the judges: the same trees with dctr.judge's keys over them
+    config["dctr"]["judge"] = {"patience": 40, "repeats": 2}
+    judge = judge_settings(config["dctr"])
+    assert judge == trees | {"patience": 40, "repeats": 2}
+    assert classifier_config(judge).repeats_for(100) == 2
 
 
 def test_all_problems_are_reported_at_once(config):

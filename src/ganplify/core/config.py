@@ -279,6 +279,13 @@ def classifier_settings(dctr: Mapping, section: Mapping, **mlp) -> dict:
     return dict(section) | mlp
 
 
+def judge_settings(dctr: Mapping) -> dict:
+    """The classifier of every closure test's judge: the boosted trees (``dctr.boosted``) with
+    ``dctr.judge`` over them — a judge must be at least as strong as any reweighter, and what
+    the reweighter saves on (fewer trees, fewer repeats) must not weaken the test of it."""
+    return classifier_settings(dctr, {"kind": "boosted"}) | dict(dctr.get("judge", {}))
+
+
 def calibration_of(dctr: Mapping, section: Mapping) -> str:
     """The calibration of the classifier ``section`` selects: ``dctr.boosted.calibration`` for
     the boosted trees, ``dctr.calibration`` for the network. Per kind because they differ: the

@@ -30,6 +30,16 @@ from .weights import balanced_weights
 
 log = logging.getLogger("ganplify.dctr")
 
+#: ``repeats: auto`` averages ceil(AUTO_REPEAT_EVENTS / N) cross-fits of N events, at most
+#: AUTO_MAX_REPEATS: about the CPU time of one fit on 20,000 events, whatever the sample's size
+AUTO_REPEAT_EVENTS = 20_000
+AUTO_MAX_REPEATS = 3
+
+
+def auto_repeats(n_events: int) -> int:
+    """Cross-fits averaged by ``repeats: auto`` on ``n_events`` events (see AUTO_REPEAT_EVENTS)."""
+    return int(min(AUTO_MAX_REPEATS, max(1, -(-AUTO_REPEAT_EVENTS // max(1, int(n_events))))))
+
 
 @dataclass(frozen=True)
 class BoostedConfig:
@@ -37,20 +47,30 @@ class BoostedConfig:
 
     #: upper limit of boosting iterations (trees); early stopping usually ends sooner
     max_iter: int = 500
-    learning_rate: float = 0.1
+    learning_rate: float = 0.2
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 20
     l2_regularization: float = 0.0
     #: histogram bins per feature (at most 255)
     max_bins: int = 255
     #: iterations without a lower validation loss before boosting stops
-    patience: int = 30
+    patience: int = 10
     #: share of the training events held out for early stopping (and calibration)
     validation_fraction: float = 0.2
     #: independent cross-fits (fresh folds, splits and trees) whose logits are averaged: each
-    #: event's output stays out of fold, its noise falls (demo's dataset 1, VAE, 3,000 showers:
-    #: N_eff/N 0.21 -> 0.29, median S^2 ratio 0.96 -> 0.80, at ~3x the CPU time)
-    repeats: int = 3
+    #: event's output stays out of fold, its noise falls. "auto": :func:`auto_repeats` of the
+    #: events the cross-fit is given — several on a few thousand events, where one fit's weights
+    #: are noisy, one on the toys' 10^5 and more, where it costs time and moves S^2 little
+    #: (``benchmarks/results/*-peers``)
+    repeats: int | str = "auto"
+
+    def __post_init__(self):
+        if self.repeats != "auto" and not (isinstance(self.repeats, int) and self.repeats >= 1):
+            raise ValueError(f"repeats {self.repeats!r}: a whole number >= 1 or 'auto'")
+
+    def repeats_for(self, n_events: int) -> int:
+        """The cross-fits to average on ``n_events`` events (truth and generated together)."""
+        return auto_repeats(n_events) if self.repeats == "auto" else int(self.repeats)
 
     @classmethod
     def from_config(cls, cfg: Mapping, **extra) -> BoostedConfig:

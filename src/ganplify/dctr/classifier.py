@@ -46,6 +46,10 @@ class ClassifierConfig:
     #: costs a whole cross-fit of networks, hence 1
     repeats: int = 1
 
+    def repeats_for(self, n_events: int) -> int:
+        """The cross-fits to average (any sample size)."""
+        return int(self.repeats)
+
     @classmethod
     def from_config(cls, cfg: Mapping, **extra) -> ClassifierConfig:
         return from_mapping(cls, cfg, **extra)

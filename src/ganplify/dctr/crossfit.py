@@ -134,12 +134,13 @@ def cross_fit(
     balanced whatever their sizes (by weight, :func:`.weights.balanced_weights`, or for unweighted
     events by the kind's own means).
 
-    With ``config.repeats`` = R > 1 the cross-fit is done R times, each with its own folds and
-    classifiers (repeat 0 is the single cross-fit's), and each event's calibrated and raw outputs
-    are averaged in logit, ln(h/(1 − h)) — the mean log density ratio: every output is still
-    from models that never saw the event, and the noise of one fit's folds and trees averages
-    down. The result's folds are repeat 0's; its calibrations and histories are every fit's,
-    repeat r's fold f at index r·k + f.
+    With ``config.repeats`` = R > 1 (``config.repeats_for(N)`` of the N events given: the trees'
+    ``auto`` counts by N) the cross-fit is done R times, each with its own folds and classifiers
+    (repeat 0 is the single cross-fit's), and each event's calibrated and raw outputs are
+    averaged in logit, ln(h/(1 − h)) — the mean log density ratio: every output is still from
+    models that never saw the event, and the noise of one fit's folds and trees averages down.
+    The result's folds are repeat 0's; its calibrations and histories are every fit's, repeat
+    r's fold f at index r·k + f.
     """
     fits = [
         _cross_fit_once(
@@ -155,7 +156,7 @@ def cross_fit(
             device=device,
             max_train_gen=max_train_gen,
         )
-        for r in range(int(config.repeats))
+        for r in range(config.repeats_for(len(x_truth) + len(x_gen)))
     ]
     if len(fits) == 1:
         return fits[0]
