@@ -60,5 +60,8 @@ rule export_config:
         "logs/export_config.log",
     conda:
         "../envs/cpu.yaml"
+    params:
+        # the whole config is what this rule writes: any change must rewrite it
+        config=config,
     script:
         "../workflow_scripts/export_config.py"

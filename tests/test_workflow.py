@@ -415,6 +415,7 @@ def test_the_judges_settings_replan_the_judges_not_the_reweighters(demo_pristine
     for rule in ("toy_dctr", "toy_closure", "hl_dctr", "calo_closure", "train_toy_gan"):
         assert rule not in planned, planned
     assert not {"sample", "fit", "train_block", "unpack_run"} & set(planned), planned
+    assert planned["export_config"] == 1  # results/config.yaml: the config the run used
 
 
 def _mann_whitney_auc(h_truth, h_gen) -> float:

@@ -5,4 +5,4 @@ from ganplify.jobs.gather import export_config
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 with job(sm.log[0]):
-    export_config(sm.config, sm.output[0])
+    export_config(sm.params.config, sm.output[0])
