@@ -20,6 +20,7 @@ trees (scikit-learn's ``random_state``). ``repeats`` independent cross-fits are 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -38,7 +39,7 @@ AUTO_MAX_REPEATS = 3
 
 def auto_repeats(n_events: int) -> int:
     """Cross-fits averaged by ``repeats: auto`` on ``n_events`` events (see AUTO_REPEAT_EVENTS)."""
-    return int(min(AUTO_MAX_REPEATS, max(1, -(-AUTO_REPEAT_EVENTS // max(1, int(n_events))))))
+    return min(AUTO_MAX_REPEATS, math.ceil(AUTO_REPEAT_EVENTS / max(1, int(n_events))))
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,8 @@ class BoostedConfig:
     #: independent cross-fits (fresh folds, splits and trees) whose logits are averaged: each
     #: event's output stays out of fold, its noise falls. "auto": :func:`auto_repeats` of the
     #: events the cross-fit is given — several on a few thousand events, where one fit's weights
-    #: are noisy, one on the toys' 10^5 and more, where it costs time and moves S^2 little
-    #: (``benchmarks/results/*-peers``)
+    #: are noisy, one from 20,000 on (the demo's toys: 40,000), where more cost time and move
+    #: S^2 little (``benchmarks/results/*-peers``)
     repeats: int | str = "auto"
 
     def __post_init__(self):
@@ -123,13 +124,14 @@ def quantile_edges(x: np.ndarray, max_bins: int) -> list[np.ndarray]:
     toys. Codes from these edges have at most ``max_bins`` distinct values, which scikit-learn
     bins as they are."""
     edges = []
+    levels = np.linspace(0.0, 1.0, max_bins + 1)[1:-1]
     for column in np.asarray(x, dtype=float).T:
-        values = np.unique(column[np.isfinite(column)])
+        finite = column[np.isfinite(column)]
+        values = np.unique(finite)
         if len(values) <= max_bins:
             cuts = 0.5 * (values[1:] + values[:-1])
         else:
-            levels = np.linspace(0.0, 1.0, max_bins + 1)[1:-1]
-            cuts = np.unique(np.quantile(column[np.isfinite(column)], levels))
+            cuts = np.unique(np.quantile(finite, levels))
         edges.append(cuts)
     return edges
 
