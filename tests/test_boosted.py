@@ -114,17 +114,23 @@ def test_classifier_config_reads_the_kind_and_names_bad_settings():
         classifier_config({"kind": "boosted", "hidden": [4]})
 
 
-def test_boosted_predicts_with_the_trees_up_to_the_lowest_validation_loss():
-    """scikit-learn stops ``patience`` trees after the best; those later trees are not used."""
+def test_boosted_predicts_with_all_trees_or_those_up_to_the_lowest_validation_loss():
+    """scikit-learn stops ``patience`` trees after the best: ``trees: all`` predicts with every
+    tree, ``trees: best`` only with those up to the lowest validation loss; the same fit else."""
     xt = TRUTH.sample(4000, seeding.rng(6, "t"))
     xg = GEN.sample(4000, seeding.rng(6, "g"))
     x, y = np.r_[xt, xg], np.r_[np.ones(4000), np.zeros(4000)]
-    fit = train_boosted(x, y, BoostedConfig(max_iter=1000, patience=20), seed=2)
-    assert fit.n_trees == max(1, int(np.argmin(fit.history[:, 1])))
-    assert fit.n_trees <= fit.model.n_iter_ - 20  # it stopped early, 20 trees after its best
-    staged = list(fit.model.staged_decision_function(bin_codes(xg, fit.edges)))
-    np.testing.assert_allclose(fit.predict(xg), 1 / (1 + np.exp(-staged[fit.n_trees - 1])))
-    assert not np.allclose(fit.predict(xg), 1 / (1 + np.exp(-staged[-1])))
+    best = train_boosted(x, y, BoostedConfig(max_iter=1000, patience=20, trees="best"), seed=2)
+    every = train_boosted(x, y, BoostedConfig(max_iter=1000, patience=20), seed=2)
+    assert best.n_trees == max(1, int(np.argmin(best.history[:, 1])))
+    assert best.n_trees <= best.model.n_iter_ - 20  # it stopped early, 20 trees after its best
+    assert every.n_trees == every.model.n_iter_ == best.model.n_iter_
+    staged = list(best.model.staged_decision_function(bin_codes(xg, best.edges)))
+    np.testing.assert_allclose(best.predict(xg), 1 / (1 + np.exp(-staged[best.n_trees - 1])))
+    np.testing.assert_allclose(every.predict(xg), 1 / (1 + np.exp(-staged[-1])))
+    assert not np.allclose(best.predict(xg), every.predict(xg))
+    with pytest.raises(ValueError, match="trees 'last'"):
+        BoostedConfig(trees="last")
 
 
 def test_repeated_cross_fits_average_independent_fits_in_logit():

@@ -10,11 +10,11 @@ It is treated exactly like the MLP of :mod:`.classifier`: the classes are balanc
 (:func:`.weights.balanced_weights`) when events carry weights, else by shifting the logit by the
 prior odds, the same minimiser and ten times faster — so that h/(1 − h) = p_T/p_G; a random
 ``validation_fraction`` of the events is held out, boosting stops after ``patience`` iterations
-without a lower validation loss and the classifier predicts with the trees up to the lowest one
-(scikit-learn keeps the ``patience`` trees after it, which fit the training events' noise), and
-the same held-out events fit the calibration (:mod:`.crossfit`). One seed fixes the split and the
-trees (scikit-learn's ``random_state``). ``repeats`` independent cross-fits are averaged
-(:func:`.crossfit.cross_fit`): trees are cheap, and their weights are noisy.
+without a lower validation loss (``trees``: predict with every tree, or only those up to the
+lowest validation loss), and the same held-out events fit the calibration (:mod:`.crossfit`).
+One seed fixes the split and the trees (scikit-learn's ``random_state``). ``repeats``
+independent cross-fits are averaged (:func:`.crossfit.cross_fit`): trees are cheap, and their
+weights are noisy.
 """
 
 from __future__ import annotations
@@ -58,6 +58,12 @@ class BoostedConfig:
     patience: int = 10
     #: share of the training events held out for early stopping (and calibration)
     validation_fraction: float = 0.2
+    #: the trees that predict: "all" (scikit-learn's: up to the lowest validation loss and the
+    #: ``patience`` after it) or "best" (only those up to the lowest). The log-loss optimum of a
+    #: noisy validation split stops early, shrinking the logit towards 0 and the weights
+    #: towards 1 (the bimodal toy: 5 trees, S^2 ratio 0.16-0.22 against scikit-learn's 0.12);
+    #: "all" suits a reweighter, "best" a judge (the strongest classifier of its validation).
+    trees: str = "all"
     #: independent cross-fits (fresh folds, splits and trees) whose logits are averaged: each
     #: event's output stays out of fold, its noise falls. "auto": :func:`auto_repeats` of the
     #: events the cross-fit is given — several on a few thousand events, where one fit's weights
@@ -68,6 +74,8 @@ class BoostedConfig:
     def __post_init__(self):
         if self.repeats != "auto" and not (isinstance(self.repeats, int) and self.repeats >= 1):
             raise ValueError(f"repeats {self.repeats!r}: a whole number >= 1 or 'auto'")
+        if self.trees not in ("all", "best"):
+            raise ValueError(f"trees {self.trees!r}: 'all' or 'best'")
 
     def repeats_for(self, n_events: int) -> int:
         """The cross-fits to average on ``n_events`` events (truth and generated together)."""
@@ -90,7 +98,8 @@ class TrainedBoosted:
     #: added to the trees' logit: −ln(N_truth/N_generated) when the classes were balanced by
     #: this prior shift instead of by weight, else 0
     logit_offset: float = 0.0
-    #: the trees predictions use: those up to the lowest validation loss (at least one)
+    #: the trees predictions use (None: all); ``trees: best``: those up to the lowest validation
+    #: loss (at least one)
     n_trees: int | None = None
     #: per feature, the bin edges the trees see the events through (:func:`quantile_edges`);
     #: None: the raw features
@@ -201,10 +210,12 @@ def train_boosted(
     # scikit-learn's scores are negative losses; the first entry is before any tree
     history = -np.column_stack([model.train_score_, model.validation_score_])
     best = max(1, int(np.argmin(history[:, 1])))
+    n_trees = best if config.trees == "best" else model.n_iter_
     log.info(
-        "boosted classifier: %d trees, predicting with %d (validation loss %.5f)",
+        "boosted classifier: %d trees, the lowest validation loss %.5f at %d, predicting with %d",
         model.n_iter_,
-        best,
         history[best, 1],
+        best,
+        n_trees,
     )
-    return TrainedBoosted(model, history, val, float(offset), n_trees=best, edges=edges)
+    return TrainedBoosted(model, history, val, float(offset), n_trees=n_trees, edges=edges)
