@@ -98,8 +98,8 @@ class TrainedBoosted:
     #: added to the trees' logit: −ln(N_truth/N_generated) when the classes were balanced by
     #: this prior shift instead of by weight, else 0
     logit_offset: float = 0.0
-    #: the trees predictions use (None: all); ``trees: best``: those up to the lowest validation
-    #: loss (at least one)
+    #: the trees predictions use: every fitted one (``trees: all``) or those up to the lowest
+    #: validation loss (``trees: best``, at least one); None: every fitted one
     n_trees: int | None = None
     #: per feature, the bin edges the trees see the events through (:func:`quantile_edges`);
     #: None: the raw features
