@@ -50,14 +50,14 @@ class BoostedConfig:
     max_iter: int = 500
     learning_rate: float = 0.2
     max_leaf_nodes: int = 31
-    min_samples_leaf: int = 20
+    min_samples_leaf: int = 40
     l2_regularization: float = 0.0
     #: histogram bins per feature (at most 255)
     max_bins: int = 255
     #: iterations without a lower validation loss before boosting stops
     patience: int = 10
     #: share of the training events held out for early stopping (and calibration)
-    validation_fraction: float = 0.2
+    validation_fraction: float = 0.1
     #: the trees that predict: "all" (scikit-learn's: up to the lowest validation loss and the
     #: ``patience`` after it) or "best" (only those up to the lowest). The log-loss optimum of a
     #: noisy validation split stops early, shrinking the logit towards 0 and the weights
