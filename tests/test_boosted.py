@@ -220,3 +220,26 @@ def test_auto_repeats_average_more_fits_on_fewer_events():
         **kw,
     )
     assert len(small.histories) == 2 * 3 and len(large.histories) == 2 * 1
+
+
+def test_a_cross_fit_of_trees_never_imports_torch():
+    """The jobs of trees alone (most DCTR jobs, every closure) skip PyTorch's ~2 s import; an MLP
+    configured through the same entry point brings it in."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "import ganplify.jobs.dctr_toys, ganplify.jobs.calo_classifiers\n"
+        "from ganplify.dctr.classifiers import classifier_config\n"
+        "from ganplify.dctr.crossfit import cross_fit\n"
+        "r = np.random.default_rng(1)\n"
+        "cross_fit(r.normal(size=(400, 2)), r.normal(0.5, size=(400, 2)),\n"
+        "          classifier_config({'kind': 'boosted'}), folds=2, calibration='none', seed=1)\n"
+        "print('torch' in sys.modules)\n"
+        "classifier_config({'kind': 'mlp'})\n"
+        "print('torch' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "True"]

@@ -11,21 +11,28 @@ Both are trained with balanced classes and early stopping on a held-out split, a
 fitted object with ``predict(x) -> h``, ``history`` and ``validation_index``, so the cross-fit,
 calibration and weights (:mod:`.crossfit`, :mod:`.weights`) are the same for every kind. The
 low-level networks on whole showers (:mod:`.lowlevel`) are trained on streamed batches instead.
+
+The MLP's module (and with it PyTorch) is imported only when an MLP is configured or trained: a
+job of trees alone — most of the toys' and the calorimeter's jobs, every closure — would otherwise
+spend about 2 s of its ~8 s importing a library it never calls.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
 from ..core.config import ConfigError
 from .boosted import BoostedConfig, train_boosted
-from .classifier import ClassifierConfig, train_classifier
 
-KINDS = {"boosted": BoostedConfig, "mlp": ClassifierConfig}
+if TYPE_CHECKING:
+    from .classifier import ClassifierConfig
 
-Config = BoostedConfig | ClassifierConfig
+KINDS = ("boosted", "mlp")
+
+Config = Union[BoostedConfig, "ClassifierConfig"]
 
 
 def classifier_config(cfg: Mapping) -> Config:
@@ -34,11 +41,15 @@ def classifier_config(cfg: Mapping) -> Config:
     kind = settings.pop("kind", "mlp")
     if kind not in KINDS:
         raise ConfigError(f"classifier kind {kind!r}: choose one of {sorted(KINDS)}")
-    return KINDS[kind].from_config(settings)
+    if kind == "boosted":
+        return BoostedConfig.from_config(settings)
+    from .classifier import ClassifierConfig
+
+    return ClassifierConfig.from_config(settings)
 
 
 def kind_of(config: Config) -> str:
-    return next(k for k, cls in KINDS.items() if isinstance(config, cls))
+    return "boosted" if isinstance(config, BoostedConfig) else "mlp"
 
 
 def train(
@@ -53,4 +64,6 @@ def train(
     """Train the classifier ``config`` describes on ``x`` with ``labels`` (1 truth)."""
     if isinstance(config, BoostedConfig):
         return train_boosted(x, labels, config, seed=seed, weights=weights)
+    from .classifier import train_classifier
+
     return train_classifier(x, labels, config, seed=seed, weights=weights, device=device)
