@@ -170,7 +170,7 @@ def test_failed_training_is_rerun_alone(slurm_env, profile, tmp_path):
     first = run(snakemake_cmd(*args, workdir=tmp_path), env=env, check=False)
     assert first.returncode != 0
     assert not (tmp_path / failing).exists()
-    # kept going: the ensembles trained and were reweighted after the GAN block failed
+    # kept going: the ensembles' chain (training, unpacking, reweighting) ran to its end
     assert (tmp_path / "results/ring_2d/ensemble/1.h5").exists()
     assert (tmp_path / "results/ring_2d/ensemble_dctr/1.h5").exists()
     assert not (tmp_path / "results/camelback_1d").exists()
