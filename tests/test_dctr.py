@@ -270,3 +270,65 @@ def test_the_statistical_floor_of_s2_matches_monte_carlo():
         s2 = [separation_power(rng.normal(size=n1), rng.normal(size=n2), edges) for _ in range(400)]
         exact = expected_separation_power_of_equal_samples(n1, n2, 19)
         assert np.mean(s2) == pytest.approx(exact, rel=0.08)
+
+
+def test_raking_recovers_a_product_form_ratio_exactly():
+    """When p_T/p_G is a product of per-feature steps on the raking's bins, the factors of
+    unweighted generated events are that ratio (up to the kept total): the one weight set of
+    product form with the truth's marginals. Here the truth is the generated events themselves,
+    weighted by a(x1)·b(x2) on four values each (every value ≥ 15 % of the truth: its own bin)."""
+    from ganplify.dctr.raking import rake_factors
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 4, size=(4000, 2)).astype(float)
+    # correlated generated events, so no single sweep is exact
+    x[:, 1] = np.where(rng.random(4000) < 0.3, x[:, 0], x[:, 1])
+    a, b = np.array([0.6, 1.0, 1.4, 1.0]), np.array([1.3, 0.7, 1.0, 1.0])
+    exact = a[x[:, 0].astype(int)] * b[x[:, 1].astype(int)]
+    f = rake_factors(np.ones(len(x)), x, x, bins=20, iterations=200, truth_weights=exact)
+    np.testing.assert_allclose(f, exact * len(x) / exact.sum(), rtol=1e-8)
+    assert f.sum() == pytest.approx(len(x))
+
+
+def test_raking_gives_the_truth_marginals_and_leaves_a_matched_sample_alone():
+    from ganplify.dctr.raking import marginal_edges, rake_factors
+
+    rng = np.random.default_rng(4)
+    cov = [[1.0, 0.6, 0.0], [0.6, 1.0, 0.3], [0.0, 0.3, 1.0]]
+    x_truth = rng.multivariate_normal([0.0, 0.0, 0.0], cov, 5000)
+    x_gen = rng.multivariate_normal([0.2, -0.1, 0.0], np.diag([1.4, 0.8, 1.0]), 6000)
+    w = np.exp(0.3 * rng.standard_normal(6000))  # some classifier's weights
+    f = rake_factors(w, x_gen, x_truth, bins=8, iterations=100)
+    assert (w * f).sum() == pytest.approx(w.sum())
+    for j, edges in enumerate(marginal_edges(x_truth, 8)):
+        share_t = np.bincount(np.searchsorted(edges, x_truth[:, j], "right"), minlength=8)
+        share_g = np.bincount(np.searchsorted(edges, x_gen[:, j], "right"), w * f, minlength=8)
+        np.testing.assert_allclose(share_g / share_g.sum(), share_t / len(x_truth), atol=1e-7)
+    # a generated sample that already has the truth's marginals is not touched
+    np.testing.assert_allclose(
+        rake_factors(np.ones(5000), x_truth, x_truth, bins=8, iterations=3), 1.0
+    )
+
+
+def test_raked_weights_are_capped_after_the_raking_and_need_the_events():
+    from ganplify.dctr.raking import rake_factors
+
+    rng = np.random.default_rng(5)
+    x_truth, x_gen = rng.normal(0.5, 1.0, (3000, 2)), rng.normal(0.0, 1.0, (3000, 2))
+    h = np.full(3000, 0.5)
+    settings = WeightSettings(cap=1.5, rake_bins=10, rake_iterations=5)
+    w, d = dctr_weights(h, settings, x_gen=x_gen, x_truth=x_truth)
+    raked = np.minimum(rake_factors(np.ones(3000), x_gen, x_truth, bins=10, iterations=5), 1.5)
+    np.testing.assert_allclose(w, raked / raked.mean())
+    assert (
+        d.n_capped
+        == int(np.sum(rake_factors(np.ones(3000), x_gen, x_truth, bins=10, iterations=5) > 1.5))
+        > 0
+    )
+    with pytest.raises(ValueError, match="raking needs"):
+        dctr_weights(h, settings)
+    # one feature: the classifier's ratio is that marginal's already, nothing is raked
+    w1, _ = dctr_weights(h, settings, x_gen=x_gen[:, :1], x_truth=x_truth[:, :1])
+    np.testing.assert_allclose(w1, 1.0)
+    with pytest.raises(ValueError, match="rake_bins"):
+        WeightSettings(rake_bins=1)
