@@ -104,7 +104,8 @@ def ganplify_weights(xt, xg, section, config, seed, task, folds):
         seed=seed,
         identity=("peers", task, classifier["kind"]),
     )
-    return dctr_weights(cf.h_gen, WeightSettings.from_config(config["dctr"]["weights"]))[0]
+    settings = WeightSettings.from_config(config["dctr"]["weights"])
+    return dctr_weights(cf.h_gen, settings, x_gen=xg, x_truth=xt)[0]
 
 
 def sklearn_weights(xt, xg, cap, seed, folds):

@@ -45,7 +45,7 @@ rule calo_amplification_run:
         classifier=classifier_settings(config["calorimeter"]["hl"]),
         folds=config["dctr"]["folds"],
         calibration=classifier_calibration(config["calorimeter"]["hl"]),
-        weights=config["dctr"]["weights"],
+        weights=unraked_weights(),
         seed=config["seed"],
     script:
         "../workflow_scripts/calo_amplification_run.py"

@@ -311,9 +311,16 @@ def ll_network_settings(wildcards):
     }
 
 
+def unraked_weights(**override):
+    """The shared weight settings (with ``override``), not raked: the low-level weights have no
+    HL arrays to rake (streamed showers); the amplification runs' truth is the generator's own
+    training sample, whose fluctuations raking would copy into the weighted events."""
+    return config["dctr"]["weights"] | override | {"rake_bins": 0}
+
+
 def ll_weight_settings(wildcards):
     """The shared weight settings with the low-level classifier's own cap (the paper: 5)."""
-    return config["dctr"]["weights"] | {"cap": config["calorimeter"]["ll"]["cap"]}
+    return unraked_weights(cap=config["calorimeter"]["ll"]["cap"])
 
 
 def calo_weight_files(wildcards):

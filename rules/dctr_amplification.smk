@@ -26,8 +26,7 @@ rule reweight_run:
         calibration=classifier_calibration(
             config["dctr"]["amplification"]["classifier"]
         ),
-        weights=config["dctr"]["weights"]
-        | {"cap": config["dctr"]["amplification"]["cap"]},
+        weights=unraked_weights(cap=config["dctr"]["amplification"]["cap"]),
         judge=JUDGE,
         seed=config["seed"],
     script:

@@ -93,6 +93,11 @@ def test_full_config_is_the_papers_study(config):
         (lambda c: c["dctr"]["classifier"].update(repeats=1.5), "'dctr.classifier.repeats'"),
         (lambda c: c["dctr"]["amplification"].update(cap=0), "'dctr.amplification.cap'"),
         (lambda c: c["dctr"]["boosted"].update(n_trees=3), "'dctr.boosted'"),
+        (lambda c: c["dctr"]["weights"].update(rake_bins=1), "'dctr.weights.rake_bins'"),
+        (
+            lambda c: c["dctr"]["weights"].update(rake_iterations=0),
+            "'dctr.weights.rake_iterations'",
+        ),
         (
             lambda c: c["dctr"]["boosted"].update(calibration="platt"),
             "'dctr.boosted.calibration'",

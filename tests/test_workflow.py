@@ -15,7 +15,7 @@ from ganplify.amplification.tables import EQUIVALENCE_COLUMNS
 from ganplify.calo.features import OBSERVABLES
 from ganplify.core import seeding
 from ganplify.core.config import load_config
-from ganplify.core.io import read_attrs
+from ganplify.core.io import read_attrs, read_dataset
 from ganplify.jobs.calo_summary import (
     CLASSIFIER_COLUMNS,
     ENERGY_BIN_COLUMNS,
@@ -435,11 +435,38 @@ def _demo_settings(*keys):
     return value
 
 
-def _assert_dctr_weights(w, h_gen, cap, eps=1e-6):
-    """w = min(h/(1 − h), cap) with h clipped to [eps, 1 − eps], normalised to mean 1."""
+def _assert_dctr_weights(w, h_gen, settings, x_gen=None, x_truth=None, eps=1e-6):
+    """w = min(min(h/(1 − h), cap) · raking factors, cap) with h clipped to [eps, 1 − eps],
+    normalised to mean 1; the factors (``settings["rake_bins"]``: :mod:`ganplify.dctr.raking`,
+    tested on its own) of the classifier's inputs ``x_gen`` against ``x_truth``."""
+    from ganplify.dctr.raking import rake_factors
+
     h = np.clip(h_gen, eps, 1 - eps)
-    raw = np.minimum(h / (1 - h), cap) if cap else h / (1 - h)
+    cap = settings["cap"] or np.inf
+    ratio = np.minimum(h / (1 - h), cap)
+    if settings.get("rake_bins", 0) and np.reshape(x_gen, (len(h), -1)).shape[1] > 1:
+        bins, iterations = settings["rake_bins"], settings["rake_iterations"]
+        ratio = ratio * rake_factors(ratio, x_gen, x_truth, bins=bins, iterations=iterations)
+    raw = np.minimum(ratio, cap)
     np.testing.assert_allclose(w, raw / raw.mean(), rtol=1e-9)
+
+
+def _weight_settings(classifier):
+    """The weight settings of a calorimeter classifier: the LL weights have their own cap
+    (calorimeter.ll.cap; the paper's 5) and no raking (streamed showers, no HL arrays)."""
+    if classifier == "ll":
+        return _demo_settings("dctr", "weights") | {
+            "cap": _demo_settings("calorimeter", "ll", "cap"),
+            "rake_bins": 0,
+        }
+    return _demo_settings("dctr", "weights")
+
+
+def _hl_inputs(calo, detector):
+    """The HL classifier's inputs of a study's generated and truth showers."""
+    from ganplify.jobs.calo_classifiers import hl_inputs
+
+    return tuple(hl_inputs(calo / f"{s}/features.h5", detector) for s in ("generated", "truth"))
 
 
 def test_dctr_toy_study_outputs(demo_run):
@@ -460,7 +487,11 @@ def test_dctr_toy_study_outputs(demo_run):
             assert w.shape == (3000,) and set(f["fold_gen"][()]) == {0, 1}
         # the weights are the capped, normalised h/(1 − h) of the stored out-of-fold outputs, and
         # the summary's numbers are those of these files, recomputed here independently
-        _assert_dctr_weights(w, h_g, cap=_demo_settings("dctr", "weights", "cap"))
+        x_t, x_g = (
+            read_dataset(base / "truth.h5", "truth"),
+            read_dataset(base / "gan.h5", "generated"),
+        )
+        _assert_dctr_weights(w, h_g, _demo_settings("dctr", "weights"), x_g, x_t)
         rows = table[table.toy == toy]
         np.testing.assert_allclose(rows.neff_fraction, w.sum() ** 2 / (w**2).sum() / len(w))
         np.testing.assert_allclose(rows.auc_gan, _mann_whitney_auc(h_t, h_g), atol=1e-9)
@@ -505,8 +536,7 @@ def test_calorimeter_study_outputs(demo_run):
             w.shape == (600,) and read_attrs(calo / f"weights_{name}.h5")["diagnostics"]["n"] == 600
         )
         # the LL weights have their own cap (calorimeter.ll.cap; the paper's 5)
-        cap = _demo_settings(*(("calorimeter", "ll") if name == "ll" else ("dctr", "weights")))
-        _assert_dctr_weights(w, h_g, cap=cap["cap"])
+        _assert_dctr_weights(w, h_g, _weight_settings(name), *_hl_inputs(calo, "ild"))
         row = classifiers[classifiers.classifier == name].iloc[0]
         assert row.auc_gan == pytest.approx(_mann_whitney_auc(h_t, h_g), abs=1e-9)
         assert row.neff_fraction == pytest.approx(w.sum() ** 2 / (w**2).sum() / len(w))
@@ -570,8 +600,7 @@ def test_calochallenge_study_outputs(demo_run):
     for name in ("hl", "ll"):
         with h5py.File(calo / f"weights_{name}.h5") as f:
             w, h_t, h_g = f["weights"][()], f["h_truth"][()], f["h_gen"][()]
-        cap = _demo_settings(*(("calorimeter", "ll") if name == "ll" else ("dctr", "weights")))
-        _assert_dctr_weights(w, h_g, cap=cap["cap"])
+        _assert_dctr_weights(w, h_g, _weight_settings(name), *_hl_inputs(calo, "dataset1-photons"))
         row = classifiers[classifiers.classifier == name].iloc[0]
         assert row.auc_gan == pytest.approx(_mann_whitney_auc(h_t, h_g), abs=1e-9)
     bins = pd.read_csv(calo / "energy_bins.csv")

@@ -121,7 +121,9 @@ def reweight(x_truth, x_gen, *, weights: Mapping, **fit):
     from ..dctr.weights import WeightSettings, dctr_weights
 
     cf, datasets, attrs = cross_fit_job(x_truth, x_gen, **fit)
-    w, diag = dctr_weights(cf.h_gen, WeightSettings.from_config(weights))
+    w, diag = dctr_weights(
+        cf.h_gen, WeightSettings.from_config(weights), x_gen=x_gen, x_truth=x_truth
+    )
     attrs |= {"weight_settings": dict(weights), "diagnostics": diag.as_dict()}
     return w, diag, datasets, attrs
 
