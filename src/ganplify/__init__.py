@@ -40,7 +40,8 @@ Every module, by part:
 - :mod:`ganplify.dctr.boosted`      the boosted-tree classifier (histogram gradient boosting)
 - :mod:`ganplify.dctr.classifier`   the truth-vs-generated MLP classifier (early stopping, weights)
 - :mod:`ganplify.dctr.calibration`  none / temperature / isotonic calibration of its outputs
-- :mod:`ganplify.dctr.weights`      w = h/(1 − h): clip, cap, normalise; N_eff and diagnostics
+- :mod:`ganplify.dctr.weights`      w = h/(1 − h): clip, cap, rake, normalise; N_eff and diagnostics
+- :mod:`ganplify.dctr.raking`       raking (IPF): weights whose marginals are the truth's
 - :mod:`ganplify.dctr.crossfit`     k-fold cross-fitting: every event weighted out of fold
 - :mod:`ganplify.dctr.metrics`      S², dilution r, eq. 9, AUC, JSD
 - :mod:`ganplify.dctr.distances`    the CaloChallenge's FPD and KPD (jetnet's definitions)
