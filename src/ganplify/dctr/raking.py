@@ -29,20 +29,12 @@ from __future__ import annotations
 import numpy as np
 
 
-def marginal_edges(x_truth: np.ndarray, bins: int, weights=None) -> list[np.ndarray]:
+def marginal_edges(x_truth: np.ndarray, bins: int) -> list[np.ndarray]:
     """Per feature of ``x_truth`` ``(n, d)``, the interior edges of ``bins`` bins of equal truth
     content (fewer where the feature has ties)."""
     x = np.asarray(x_truth, dtype=float).reshape(len(x_truth), -1)
     levels = np.linspace(0.0, 1.0, int(bins) + 1)[1:-1]
-    if weights is None:
-        return [np.unique(np.quantile(column, levels)) for column in x.T]
-    edges = []
-    for column in x.T:
-        order = np.argsort(column)
-        cdf = np.cumsum(np.asarray(weights, float)[order])
-        cuts = np.searchsorted(cdf / cdf[-1], levels, side="left")
-        edges.append(np.unique(column[order][np.minimum(cuts, len(column) - 1)]))
-    return edges
+    return [np.unique(np.quantile(column, levels)) for column in x.T]
 
 
 def _codes(x: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
@@ -56,11 +48,10 @@ def rake_factors(
     *,
     bins: int,
     iterations: int,
-    truth_weights=None,
 ) -> np.ndarray:
     """The raking factor Π_j f_j of each generated event (see the module): weights ``w`` of the
-    events ``x_gen`` ``(n, d)`` times these factors have the marginals of ``x_truth`` (weighted by
-    ``truth_weights``) in ``bins`` quantile bins per feature, after ``iterations`` sweeps. The
+    events ``x_gen`` ``(n, d)`` times these factors have the marginals of ``x_truth`` in ``bins``
+    quantile bins per feature, after ``iterations`` sweeps. The
     total weight is kept. A bin without generated weight keeps factor 1 (nothing to scale)."""
     if int(bins) < 2:
         raise ValueError(f"raking bins {bins!r}: at least 2")
@@ -71,13 +62,10 @@ def rake_factors(
     if x_gen.shape[1] != x_truth.shape[1]:
         raise ValueError(f"raking: {x_gen.shape[1]} generated features, {x_truth.shape[1]} truth")
     w = np.asarray(w, dtype=float)
-    wt = np.ones(len(x_truth)) if truth_weights is None else np.asarray(truth_weights, float)
-    edges = marginal_edges(x_truth, bins, truth_weights)
+    edges = marginal_edges(x_truth, bins)
     gen, truth = _codes(x_gen, edges), _codes(x_truth, edges)
     n = int(bins)
-    target = [
-        np.bincount(truth[:, j], weights=wt, minlength=n) / wt.sum() for j in range(len(edges))
-    ]
+    target = [np.bincount(truth[:, j], minlength=n) / len(x_truth) for j in range(len(edges))]
     factor = np.ones(len(w))
     current = w.copy()
     for _ in range(int(iterations)):

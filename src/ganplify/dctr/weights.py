@@ -140,7 +140,7 @@ def dctr_weights(
         if x_gen is None or x_truth is None:
             raise ValueError("rake_bins > 0: raking needs the generated and truth events")
         x_gen = np.asarray(x_gen, dtype=float).reshape(len(ratio), -1)
-    n_capped = 0
+    capped = np.zeros(ratio.shape, dtype=bool)
     if settings.cap is not None:
         capped = ratio > settings.cap
         ratio = np.minimum(ratio, settings.cap)
@@ -163,9 +163,7 @@ def dctr_weights(
         if settings.cap is not None:
             capped |= ratio > settings.cap
             ratio = np.minimum(ratio, settings.cap)
-    if settings.cap is not None:
-        n_capped = int(np.sum(capped))
     w = w0 * ratio
     if settings.normalise:
         w *= w0.sum() / w.sum()
-    return w, diagnose(w, n_capped)
+    return w, diagnose(w, int(capped.sum()))
