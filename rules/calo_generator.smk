@@ -1,6 +1,7 @@
-# A learned shower generator (`generator: {kind: trained}`): a conditional VAE trained on the first
-# {ntrain} of a calorimeter study's truth showers (a GPU job on a cluster; checkpointed, resumed after a kill or
-# preemption), then the study's generated sample, one job per chunk, in the simulator's format.
+# A learned shower generator (`generator: {kind: trained}`): the model of `calorimeter.trained.model`
+# (a conditional VAE, or conditional flow matching) trained on the first {ntrain} of a calorimeter
+# study's truth showers (a GPU job on a cluster; checkpointed, resumed after a kill or preemption),
+# then the study's generated sample, one job per chunk, in the simulator's format.
 # Runtime knobs (`calorimeter.trained.threads`, `checkpoint_every`) are read by the script from the
 # config, so that changing them retrains nothing.
 

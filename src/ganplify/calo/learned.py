@@ -128,14 +128,25 @@ class ShowerSlices:
     def n(self) -> int:
         return sum(s.n for s in self.parts)
 
-    def read(self, s: Slice) -> tuple[np.ndarray, np.ndarray]:
+    def _file(self, s: Slice) -> h5py.File:
         f = self.files.get(s.path)
         if f is None:
             f = self.files[s.path] = h5py.File(s.path, "r")
-        e_name, s_name = formats.dataset_names(s.format)
+        return f
+
+    def read_energies(self, s: Slice) -> np.ndarray:
+        """The slice's incident energies (GeV) alone."""
+        e_name, _ = formats.dataset_names(s.format)
         scale = 1e-3 if s.format == formats.CALOCHALLENGE else 1.0
-        e = np.asarray(f[e_name][s.start : s.stop], dtype=np.float64).reshape(-1) * scale
-        return e, np.asarray(f[s_name][s.start : s.stop], dtype=np.float32)
+        return (
+            np.asarray(self._file(s)[e_name][s.start : s.stop], dtype=np.float64).reshape(-1)
+            * scale
+        )
+
+    def read(self, s: Slice) -> tuple[np.ndarray, np.ndarray]:
+        _, s_name = formats.dataset_names(s.format)
+        showers = np.asarray(self._file(s)[s_name][s.start : s.stop], dtype=np.float32)
+        return self.read_energies(s), showers
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for s in self.parts:

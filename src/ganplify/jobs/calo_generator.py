@@ -1,10 +1,12 @@
 """rules/calo_generator.smk: a learned shower generator (``generator: {kind: trained}``),
 trained on a calorimeter study's truth showers and generating the study's "generated" sample.
 
-The model is :mod:`ganplify.calo.learned`'s conditional VAE; its settings are
-``calorimeter.trained`` with the study generator's ``training`` over them, and it trains on the
-first ``n_train`` truth showers (all by default). Files: ``{calo}/generator/model.pt`` (the
-decoder, its standardisation and the training's loss history) and the generated sample's chunks
+The model is ``calorimeter.trained.model``: ``vae``, :mod:`ganplify.calo.learned`'s conditional
+VAE (its settings: the section's own keys), or ``flow``, :mod:`ganplify.calo.flow`'s conditional
+flow matching (its settings: the section's ``flow``); the study generator's ``training`` goes
+over ``calorimeter.trained``. It trains on the first ``n_train`` truth showers (all by default).
+Files: ``{calo}/generator/model.pt`` (the network that generates, its standardisation and the
+training's loss history) and the generated sample's chunks
 ``{calo}/generated/learned/{k}.h5``, in the format the simulator writes for the geometry, so
 that everything downstream reads them as it reads simulated showers.
 """
@@ -34,12 +36,32 @@ log = logging.getLogger("ganplify")
 #: ``calorimeter.trained`` keys that do not change the trained model (kept out of its params).
 RUNTIME_KEYS = ("threads", "checkpoint_every")
 
+#: The models of ``calorimeter.trained.model``.
+MODELS = ("vae", "flow")
+
 
 def generator_training(shared: Mapping, generator_cfg: Mapping) -> dict:
-    """The VAE's settings: ``calorimeter.trained`` without its runtime keys, the study
-    generator's ``training`` over them."""
-    base = {k: v for k, v in shared.items() if k not in RUNTIME_KEYS}
-    return base | dict(generator_cfg.get("training", {}))
+    """The trained generator's settings: ``calorimeter.trained`` without its runtime keys, the
+    study generator's ``training`` merged over them (nested keys one by one), reduced to the
+    chosen model's: for ``vae`` the VAE's keys (as before there was a choice: its trained models
+    stay current), for ``flow`` ``{"model": "flow"}`` and the ``flow`` section. An unknown model
+    is an error naming the key."""
+    from ..core.config import merge
+
+    merged = merge(
+        {k: v for k, v in shared.items() if k not in RUNTIME_KEYS},
+        dict(generator_cfg.get("training", {})),
+    )
+    model = merged.pop("model", "vae")
+    flow = merged.pop("flow", {})
+    if model == "vae":
+        return merged
+    if model == "flow":
+        return {"model": "flow", **flow}
+    raise ValueError(
+        f"calorimeter.trained.model (or a study generator's training.model): {model!r} is not "
+        f"one of {list(MODELS)}"
+    )
 
 
 def training_segments(truth: Sequence[Segment], n_train: int | None, calo: str) -> list[list]:
@@ -73,18 +95,27 @@ def train_shower_generator(
     checkpoint_every: int = 25,
     threads: int = 1,
 ) -> None:
-    """Train the study's VAE on the truth showers of ``segments`` (streamed), resuming from
-    ``checkpoint``; write the generator to ``out`` (``torch.save``)."""
-    from ..calo import learned
+    """Train the study's generator (``training``: :func:`generator_training`'s settings, the VAE
+    or the flow) on the truth showers of ``segments`` (streamed), resuming from ``checkpoint``;
+    write the generator to ``out`` (``torch.save``)."""
+    from ..calo import flow, learned
 
     inject_fault(out)
     device = torch_device(threads)
-    cfg = learned.VAEConfig.from_config(training)
+    model = training.get("model", "vae")
+    if model == "flow":
+        cfg = flow.FlowConfig.from_config(training)
+        trainer_cls, run = flow.FlowTrainer, flow.train
+    elif model == "vae":
+        cfg = learned.VAEConfig.from_config(training)
+        trainer_cls, run = learned.VAETrainer, learned.train
+    else:
+        raise ValueError(f"calorimeter.trained.model: {model!r} is not one of {list(MODELS)}")
     data = learned.ShowerSlices([tuple(s) for s in segments], cfg.batch_size)
     identity = ["calorimeter", calo, "generator", data.n, "train"]
-    trainer = learned.VAETrainer(data, cfg, seed=seeding.torch_seed(seed, *identity), device=device)
-    log.info("%s: VAE %s on %d truth showers (%s)", calo, cfg, data.n, device)
-    learned.train(
+    trainer = trainer_cls(data, cfg, seed=seeding.torch_seed(seed, *identity), device=device)
+    log.info("%s: %s %s on %d truth showers (%s)", calo, model, cfg, data.n, device)
+    run(
         trainer,
         checkpoint_path=checkpoint,
         checkpoint_every=int(checkpoint_every),
@@ -100,18 +131,21 @@ def train_shower_generator(
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     ckpt.save_atomic(state, out)
     Path(checkpoint).unlink(missing_ok=True)
-    rec, kl = trainer.history[-1]
-    log.info("%s: trained %d epochs, last reconstruction %.3f KL %.3f", calo, cfg.epochs, rec, kl)
+    log.info("%s: trained %d epochs, last loss %s", calo, cfg.epochs, trainer.history[-1])
 
 
 def load_generator(path):
-    """The :class:`ganplify.calo.learned.LearnedGenerator` that :func:`train_shower_generator`
-    wrote."""
+    """The generator that :func:`train_shower_generator` wrote: a
+    :class:`ganplify.calo.learned.LearnedGenerator` (VAE) or a
+    :class:`ganplify.calo.flow.FlowGenerator`, by the file's ``model``."""
     import torch
 
-    from ..calo import learned
+    from ..calo import flow, learned
 
-    return learned.LearnedGenerator.from_state(torch.load(path, weights_only=False))
+    state = torch.load(path, weights_only=False)
+    if state.get("model", "vae") == "flow":
+        return flow.FlowGenerator.from_state(state)
+    return learned.LearnedGenerator.from_state(state)
 
 
 def generate_showers(
@@ -128,7 +162,8 @@ def generate_showers(
     batch: int = 1000,
 ) -> None:
     """Chunk ``index`` of the study's generated sample from the trained generator ``model``:
-    incident energies from the study's spectrum, latents from the chunk's own random stream."""
+    incident energies from the study's spectrum, latents (the VAE's) or starting noise (the
+    flow's) from the chunk's own random stream."""
     inject_fault(out)
     geometry = detector_from_config(detector)
     spectrum = spectrum_from_config(incident_energy, geometry)
