@@ -347,6 +347,7 @@ def test_the_workflow_trains_and_samples_the_flow(tmp_path):
                             "chunk": 120,
                         }
                     },
+                    "amplification": {"run": []},
                     "trained": {
                         "model": "flow",
                         "flow": {"hidden": [16], "epochs": 2, "steps": 2, "solver": "euler"},
@@ -358,7 +359,7 @@ def test_the_workflow_trains_and_samples_the_flow(tmp_path):
     target = "results/calorimeter/dataset1_photons/generated/learned/0.h5"
     work = tmp_path / "work"
     configs = ["--configfile", *DEMO_CONFIGS, str(extra)]
-    run(snakemake_cmd("--cores", "1", *configs, target, workdir=work))
+    run(snakemake_cmd(target, "--cores", "1", *configs, workdir=work))
     state = torch.load(
         work / "results/calorimeter/dataset1_photons/generator/120/model.pt", weights_only=False
     )
