@@ -104,8 +104,10 @@ def _read(path: Path):
 
 
 def _settings(model: str, overrides) -> dict:
+    from ganplify.jobs.calo_generator import generator_training
+
     trained = _config()["calorimeter"]["trained"]
-    base = dict(trained["flow"]) if model == "flow" else dict(trained)
+    base = generator_training(trained | {"model": model}, {})
     for item in overrides or []:
         key, value = item.split("=", 1)
         base[key] = yaml.safe_load(value)
@@ -323,21 +325,19 @@ def evaluate(args) -> None:
             print(json.dumps({k: res[k] for k in ("name", "auc_cls_high")}))
             continue
         gen = _load(args.work / f"{name}.pt")
-        variants = [None]
-        if hasattr(gen.cfg, "steps"):
-            variants += [s for s in args.steps if s != gen.cfg.steps]
-        for steps in variants:
-            label = name if steps is None else f"{name}@{steps}"
+        for label, variant, calibration_cpu in _variants(name, gen, args):
             rng = seeding.rng(SEED, "generator_compare", name, "generate")
-            kw = {} if steps is None else {"steps": steps}
             t0, cpu0 = time.perf_counter(), time.process_time()
-            s_gen = gen.generate(e_eval, rng, geometry.shape, **kw)
+            s_gen = variant.generate(e_eval, rng, geometry.shape)
             seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+            flow = hasattr(variant.cfg, "steps")
             res = {
                 "name": label,
-                "model": "flow" if hasattr(gen.cfg, "steps") else "vae",
-                "steps": getattr(gen.cfg, "steps", None) if steps is None else steps,
-                "solver": getattr(gen.cfg, "solver", None),
+                "model": "flow" if flow else "vae",
+                "steps": variant.cfg.steps if flow else None,
+                "solver": variant.cfg.solver if flow else None,
+                "calibrated": flow and variant.boundaries is not None,
+                "calibration_cpu_seconds": calibration_cpu,
                 "n_generated": len(s_gen),
                 "generate_seconds": seconds,
                 "showers_per_second_wall": len(s_gen) / seconds,
@@ -351,6 +351,42 @@ def evaluate(args) -> None:
                     | {"hits": res["hits_all"], "prdc": res.get("prdc")}
                 )
             )
+
+
+def _variants(name, gen, args):
+    """``(label, generator, calibration CPU seconds)`` to score: the VAE as it is; the flow
+    with its hit boundaries calibrated (as saved, or calibrated here as its training would,
+    on the training showers' hit fractions), uncalibrated (``{name}_raw``: the gap's middle),
+    and calibrated at each other step count of ``--steps`` (``{name}@{steps}``)."""
+    from dataclasses import replace
+
+    from ganplify.calo import flow, formats, learned
+    from ganplify.core import seeding
+
+    if not hasattr(gen.cfg, "steps"):
+        yield name, gen, None
+        return
+    info = json.loads((args.work / f"{name}.train.json").read_text())
+    data = learned.ShowerSlices(
+        [(str(args.work / "train.h5"), formats.CALOCHALLENGE, 0, info["n_train"])], 1000
+    )
+    fraction = flow.standardisation(data, gen.cfg.zero_width, gen.cfg.zero_gap).hit_fraction
+    n_cal = gen.cfg.hit_calibration or flow.FlowConfig.hit_calibration
+    for steps in [gen.cfg.steps, *[s for s in args.steps if s != gen.cfg.steps]]:
+        variant = flow.FlowGenerator(gen.net, gen.stats, replace(gen.cfg, steps=steps))
+        cpu = None
+        if steps == gen.cfg.steps and gen.boundaries is not None:
+            variant.boundaries = gen.boundaries
+        else:
+            cpu0 = time.process_time()
+            rng = seeding.rng(SEED, "generator_compare", name, "calibrate", steps)
+            variant.calibrate(fraction, rng, n_cal)
+            cpu = time.process_time() - cpu0
+        label = name if steps == gen.cfg.steps else f"{name}@{steps}"
+        yield label, variant, cpu
+        if steps == gen.cfg.steps:
+            raw = flow.FlowGenerator(gen.net, gen.stats, gen.cfg)
+            yield f"{name}_raw", raw, None
 
 
 def report(args) -> None:

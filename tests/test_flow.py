@@ -25,7 +25,9 @@ from ganplify.jobs.calo_showers import simulate_showers
 
 DETECTOR = "dataset1-photons"
 SPECTRUM = {"discrete": [1.024, 16.384]}
-TINY = flow.FlowConfig(hidden=(32, 32), epochs=3, batch_size=40, steps=4, solver="euler")
+TINY = flow.FlowConfig(
+    hidden=(32, 32), epochs=3, batch_size=40, steps=4, solver="euler", hit_calibration=50
+)
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +110,23 @@ def test_standardisation_is_the_exact_mean_and_std_per_energy_with_the_slab(trut
     assert stats.c_mean == pytest.approx(c.mean()) and stats.c_std == pytest.approx(c.std())
 
 
+def test_hit_fractions_per_energy_are_the_training_showers(truth_file):
+    e, s = _truth(truth_file)
+    stats = flow.standardisation(_data(truth_file, 70), 1.0, 2.0)
+    for k, energy in enumerate(SPECTRUM["discrete"]):
+        np.testing.assert_allclose(stats.hit_fraction[k], (s[e == energy] > 0).mean(0), atol=1e-9)
+
+
+@pytest.mark.parametrize("n", [1, 7, 400])
+def test_quantile_boundaries_leave_the_asked_fraction_above(n):
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=(n, 6))
+    fraction = np.array([0.0, 0.03, 0.25, 0.5, 0.9, 1.0])
+    b = flow._quantile_boundaries(x, fraction)
+    above = (x >= b).sum(0)
+    np.testing.assert_array_equal(above, n - np.rint((1 - fraction) * n))  # the nearest count
+
+
 def test_hat_basis_interpolates_linearly_between_knots():
     knots = np.array([1.0, 2.0, 4.0])
     c = np.array([0.0, 1.0, 1.5, 3.0, 4.0, 9.0])
@@ -162,7 +181,9 @@ def test_bad_flow_settings_name_the_key():
 
 def test_tiny_training_learns_and_generates_conditioned_showers(truth_file):
     torch.set_num_threads(1)
-    cfg = flow.FlowConfig(hidden=(64, 64), epochs=15, batch_size=40, lr=3e-3, steps=8)
+    cfg = flow.FlowConfig(
+        hidden=(64, 64), epochs=15, batch_size=40, lr=3e-3, steps=8, hit_calibration=300
+    )
     trainer = flow.FlowTrainer(_data(truth_file), cfg, seed=3)
     fixed = trainer.batch(*_truth(truth_file), np.random.default_rng(0))  # the same draws twice
     with torch.no_grad():
@@ -186,12 +207,24 @@ def test_tiny_training_learns_and_generates_conditioned_showers(truth_file):
         hits = (showers > 0).sum(1).mean()
         assert hits == pytest.approx((truth > 0).sum(1).mean(), rel=0.25)
         assert (showers[showers > 0] >= np.float32(trainer.stats.e_min)).all()
+    # calibrated hit boundaries: each voxel hit as often as in training, at each energy
+    assert gen.boundaries.shape == (2, geometry.n_voxels)
+    for k, energy in enumerate(SPECTRUM["discrete"]):
+        showers = gen.generate(np.full(2000, energy), np.random.default_rng(5), geometry.shape)
+        p = trainer.stats.hit_fraction[k]
+        hits = (showers > 0).sum(1).mean()
+        # the calibration's own 300 showers and these 2,000 differ by sampling noise alone
+        assert hits == pytest.approx(p.sum(), rel=0.03)
     # the sampler's step count is a setting: another count, other showers from the same noise
     a = gen.generate(np.full(50, 1.024), np.random.default_rng(2), geometry.shape, steps=1)
     b = gen.generate(np.full(50, 1.024), np.random.default_rng(2), geometry.shape, steps=8)
     c = gen.generate(np.full(50, 1.024), np.random.default_rng(2), geometry.shape)
     assert not np.array_equal(a, b)
     np.testing.assert_array_equal(b, c)  # the configured 8
+    # what the job saves comes back whole, boundaries included
+    again = flow.FlowGenerator.from_state(gen.state())
+    d = again.generate(np.full(50, 1.024), np.random.default_rng(2), geometry.shape)
+    np.testing.assert_array_equal(c, d)
 
 
 def test_training_resumes_bit_for_bit_after_a_kill(truth_file, tmp_path):
@@ -214,6 +247,7 @@ def test_training_resumes_bit_for_bit_after_a_kill(truth_file, tmp_path):
     ):
         assert torch.equal(a, b)
     assert straight.history == resumed.history
+    np.testing.assert_array_equal(straight.generator().boundaries, resumed.generator().boundaries)
     # a checkpoint of other settings is not continued; the sampler's too are part of the model
     other = flow.FlowTrainer(
         _data(truth_file), flow.FlowConfig(**{**TINY.__dict__, "lr": 2e-3}), seed=9
@@ -240,6 +274,7 @@ def _shared(**flow_settings):
             "solver": "heun",
             "zero_width": 1.0,
             "zero_gap": 1.0,
+            "hit_calibration": 0,
         }
         | flow_settings,
         "threads": 1,
@@ -265,6 +300,7 @@ def test_generator_training_keeps_the_chosen_models_settings():
         "solver": "heun",
         "zero_width": 1.0,
         "zero_gap": 1.0,
+        "hit_calibration": 0,
     }
     with pytest.raises(ValueError, match=r"calorimeter\.trained\.model"):
         generator_training(_shared() | {"model": "gan"}, {"kind": "trained"})
@@ -285,6 +321,7 @@ def test_jobs_train_then_generate_a_chunk_with_the_flow(truth_file, tmp_path):
     assert model.exists() and not ckpt.exists()
     gen = load_generator(model)
     assert isinstance(gen, flow.FlowGenerator) and gen.cfg.steps == 3 and gen.cfg.solver == "heun"
+    assert gen.boundaries is None  # hit_calibration 0 in these settings
     out = tmp_path / "gen/0.h5"
     kw = dict(
         calo="t", sample="generated", n=130, detector=DETECTOR, incident_energy=SPECTRUM, seed=1
