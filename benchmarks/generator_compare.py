@@ -2,14 +2,20 @@
 (ganplify.calo.learned) and conditional flow matching (ganplify.calo.flow), trained on the same
 truth showers and judged on fresh truth showers no training saw.
 
-    # everything (the defaults: 20,000 training showers, 20,000 + 20,000 fresh truth showers)
-    OMP_NUM_THREADS=1 python benchmarks/generator_compare.py all
+    # everything, as filed in benchmarks/results/cpu-2core-2026-12-07-flow/ (20,000 training
+    # showers, 20,000 + 20,000 fresh truth showers; the VAE 150 epochs, the flow 100; both again
+    # at the demo's size, 3,000 showers for ~30 s of one core)
+    OMP_NUM_THREADS=1 python benchmarks/generator_compare.py all --results <folder>
     # or stage by stage (each caches its files under --work; a killed training resumes)
     python benchmarks/generator_compare.py simulate
-    python benchmarks/generator_compare.py train vae                # config.yaml's trained
-    python benchmarks/generator_compare.py train flow --set epochs=150
-    python benchmarks/generator_compare.py evaluate vae flow --steps 8 16 32
-    python benchmarks/generator_compare.py report --results benchmarks/results/<folder>
+    python benchmarks/generator_compare.py train vae --set epochs=150   # over config.yaml's
+    python benchmarks/generator_compare.py train flow --set epochs=100
+    python benchmarks/generator_compare.py train vae --name vae_demo --n-train 3000 --set epochs=40
+    python benchmarks/generator_compare.py train flow --name flow_demo --n-train 3000 \\
+        --set epochs=35
+    python benchmarks/generator_compare.py evaluate control vae vae_demo flow flow_demo --steps 8 16
+    python benchmarks/generator_compare.py timing --n-train 3000
+    python benchmarks/generator_compare.py report --results <folder>
 
 The truth: the project's GFlash simulator in CaloChallenge's dataset-1-photons geometry at the
 demo's five incident energies (0.256 ... 65.536 GeV), three independent streams: the training
@@ -29,9 +35,15 @@ its test file's) and is scored against the evaluation truth by
   on ``--prdc`` showers of each (the challenge's recipe, ``prdc.compute_prdc``, reimplemented);
 - generation speed on one core (showers/s, the model's whole ``generate`` call).
 
-The control truth is scored the same way. ``evaluate --steps`` also scores the flow with other
-ODE step counts. Each stage writes JSON under ``--work``; ``report`` collects them into a folder
-(``summary.json``, ``summary.csv``, ``hits.csv``).
+The control truth is scored the same way. A flow is scored with its hit boundaries calibrated
+(``flow.hit_calibration``; a model saved without them is calibrated here, on its training
+showers, as its training would have), uncalibrated (``{name}_raw``) and, ``--steps``, at other
+ODE step counts (``{name}@{steps}``, recalibrated at that count). Training and generation
+record wall and CPU seconds: on this shared machine the wall time says more about the others'
+load than about the model, and even the CPU time of one thread grows under load (caches,
+hyper-threads), so ``timing`` measures both models' costs again in one short run. Each stage
+writes JSON under ``--work``; ``report`` collects them into a folder (``summary.json``,
+``summary.csv``, ``hits.csv``).
 """
 
 from __future__ import annotations
@@ -291,12 +303,21 @@ def _log_voxels(s):
 
 def evaluate_sample(name, e_gen, s_gen, e_eval, s_eval, x_eval, args) -> dict:
     x_gen = _features(e_gen, s_gen)
+    # the cls-high vectors kept for later looks (``--work``/{name}.features.npz)
+    np.savez_compressed(args.work / f"{name}.features.npz", x=x_gen, e=e_gen)
     auc = judge_auc(x_eval, x_gen, ("generator_compare", name, "judge"))
     n = min(args.prdc, len(s_eval), len(s_gen))
     out = {
         "auc_cls_high": auc,
         "hits": hit_stats(e_eval, s_eval, e_gen, s_gen),
         "feature_s2": feature_s2(x_eval, x_gen),
+        # per incident energy: the classifier sees log10 E_inc, a pooled S² can hide shifts
+        "feature_s2_per_energy": {
+            f"{energy:g}": feature_s2(
+                x_eval[np.isclose(e_eval, energy)], x_gen[np.isclose(e_gen, energy)]
+            )
+            for energy in ENERGIES
+        },
         "hits_all": {
             "truth_mean": float((s_eval > 0).sum(1).mean()),
             "gen_mean": float((s_gen > 0).sum(1).mean()),
@@ -357,7 +378,9 @@ def _variants(name, gen, args):
     """``(label, generator, calibration CPU seconds)`` to score: the VAE as it is; the flow
     with its hit boundaries calibrated (as saved, or calibrated here as its training would,
     on the training showers' hit fractions), uncalibrated (``{name}_raw``: the gap's middle),
-    and calibrated at each other step count of ``--steps`` (``{name}@{steps}``)."""
+    and calibrated at each other step count of ``--steps`` (``{name}@{steps}``). The training's
+    range (:meth:`ganplify.calo.flow.FlowStandardisation.clip`) is set anew from its training
+    showers."""
     from dataclasses import replace
 
     from ganplify.calo import flow, formats, learned
@@ -370,7 +393,11 @@ def _variants(name, gen, args):
     data = learned.ShowerSlices(
         [(str(args.work / "train.h5"), formats.CALOCHALLENGE, 0, info["n_train"])], 1000
     )
-    fraction = flow.standardisation(data, gen.cfg.zero_width, gen.cfg.zero_gap).hit_fraction
+    stats = flow.standardisation(data, gen.cfg.zero_width, gen.cfg.zero_gap)
+    fraction = stats.hit_fraction
+    # the training's range, as the committed code keeps it (models trained before it kept it,
+    # or kept it with neighbouring energies mixed in, get it here)
+    gen.stats.x_max, gen.stats.vis_min = stats.x_max, stats.vis_min
     n_cal = gen.cfg.hit_calibration or flow.FlowConfig.hit_calibration
     for steps in [gen.cfg.steps, *[s for s in args.steps if s != gen.cfg.steps]]:
         variant = flow.FlowGenerator(gen.net, gen.stats, replace(gen.cfg, steps=steps))
@@ -389,6 +416,59 @@ def _variants(name, gen, args):
             yield f"{name}_raw", raw, None
 
 
+def timing(args) -> None:
+    """Each model's training cost per epoch and generation rate on one core, measured in one
+    short run (an epoch of warm-up, then ``--epochs`` timed; the networks' initial weights: a
+    pass costs the same whatever their values), so that both see the same machine load."""
+    from dataclasses import replace
+
+    from ganplify.calo import flow, formats, learned
+    from ganplify.calo.detector import detector_from_config
+
+    _threads(1)
+    geometry = detector_from_config(DETECTOR)
+    out = {"load_average_before": os.getloadavg(), "n_train": args.n_train}
+    for model in ("vae", "flow"):
+        settings = _settings(model, None)
+        if model == "flow":
+            cfg = replace(flow.FlowConfig.from_config(settings), epochs=args.epochs + 1)
+            trainer_cls = flow.FlowTrainer
+        else:
+            cfg = replace(learned.VAEConfig.from_config(settings), epochs=args.epochs + 1)
+            trainer_cls = learned.VAETrainer
+        data = learned.ShowerSlices(
+            [(str(args.work / "train.h5"), formats.CALOCHALLENGE, 0, args.n_train)],
+            cfg.batch_size,
+        )
+        trainer = trainer_cls(data, cfg, seed=1)
+        trainer.train_epoch()  # warm-up
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        for _ in range(args.epochs):
+            trainer.train_epoch()
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        gen = (
+            trainer.generator()
+            if model == "vae"
+            else flow.FlowGenerator(trainer.net, trainer.stats, cfg)
+        )
+        energies = np.repeat(ENERGIES, args.n_generate // len(ENERGIES))
+        rates = {}
+        for steps in [None] if model == "vae" else [cfg.steps, *args.steps]:
+            kw = {} if steps is None else {"steps": steps}
+            c0 = time.process_time()
+            gen.generate(energies, np.random.default_rng(0), geometry.shape, **kw)
+            rates[str(steps or "")] = len(energies) / (time.process_time() - c0)
+        out[model] = {
+            "wall_seconds_per_epoch": wall / args.epochs,
+            "cpu_seconds_per_epoch": cpu / args.epochs,
+            "showers_per_cpu_second_training": data.n * args.epochs / cpu,
+            "generated_showers_per_cpu_second": rates,
+        }
+    out["load_average_after"] = os.getloadavg()
+    _dump(args.work / f"timing_{args.n_train}.json", out)
+    print(json.dumps(out))
+
+
 def report(args) -> None:
     """Collect the stages' JSON into ``--results``."""
     args.results.mkdir(parents=True, exist_ok=True)
@@ -396,6 +476,11 @@ def report(args) -> None:
         p.name.split(".")[0]: json.loads(p.read_text()) for p in args.work.glob("*.train.json")
     }
     evals = [json.loads(p.read_text()) for p in sorted(args.work.glob("*.eval.json"))]
+    # flows scored before their samples were held inside the training's range (kept by hand
+    # under noclip/ when that came in): labelled {name}_noclip
+    for p in sorted(args.work.glob("noclip/*.eval.json")):
+        r = json.loads(p.read_text())
+        evals.append(r | {"name": r["name"] + "_noclip"})
     machine = {
         "platform": platform.platform(),
         "python": sys.version.split()[0],
@@ -458,6 +543,11 @@ def main(argv=None) -> None:
     e.add_argument("names", nargs="+", help="trained models' names, and/or 'control'")
     e.add_argument("--steps", type=int, nargs="*", default=[], help="other flow step counts")
     e.add_argument("--prdc", type=int, default=10000, help="showers per side for PRDC (0: none)")
+    m = sub.add_parser("timing")
+    m.add_argument("--n-train", type=int, default=3000)
+    m.add_argument("--epochs", type=int, default=3)
+    m.add_argument("--n-generate", type=int, default=2000)
+    m.add_argument("--steps", type=int, nargs="*", default=[8, 16])
     r = sub.add_parser("report")
     r.add_argument("--results", type=Path, required=True)
     a = sub.add_parser("all")
@@ -467,12 +557,21 @@ def main(argv=None) -> None:
     if args.stage == "all":
         ns = argparse.Namespace
         simulate(ns(work=args.work, n_train=20000, n_eval=20000))
-        for model in ("vae", "flow"):
-            train(ns(work=args.work, model=model, name=None, set=None, n_train=0, threads=1))
-        evaluate(ns(work=args.work, names=["control", "vae", "flow"], steps=[8, 16], prdc=10000))
+        for model, name, n, epochs in (
+            ("vae", "vae", 0, 150),
+            ("flow", "flow", 0, 100),
+            ("vae", "vae_demo", 3000, 40),
+            ("flow", "flow_demo", 3000, 35),
+        ):
+            kw = dict(work=args.work, model=model, name=name, n_train=n, threads=1)
+            train(ns(**kw, set=[f"epochs={epochs}"]))
+        names = ["control", "vae", "vae_demo", "flow", "flow_demo"]
+        evaluate(ns(work=args.work, names=names, steps=[8, 16], prdc=10000))
+        timing(ns(work=args.work, n_train=3000, epochs=3, n_generate=2000, steps=[8, 16]))
         report(args)
         return
-    {"simulate": simulate, "train": train, "evaluate": evaluate, "report": report}[args.stage](args)
+    stages = {"simulate": simulate, "train": train, "evaluate": evaluate, "timing": timing}
+    (stages | {"report": report})[args.stage](args)
 
 
 if __name__ == "__main__":

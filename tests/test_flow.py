@@ -110,11 +110,48 @@ def test_standardisation_is_the_exact_mean_and_std_per_energy_with_the_slab(trut
     assert stats.c_mean == pytest.approx(c.mean()) and stats.c_std == pytest.approx(c.std())
 
 
-def test_hit_fractions_per_energy_are_the_training_showers(truth_file):
+def test_whitening_is_the_expected_correlation_over_the_dequantisation(truth_file):
+    w, g = 1.0, 2.0
+    data = _data(truth_file, 70)
+    stats = flow.standardisation(data, w, g)
+    whiten, colour = flow.whitening(data, stats, w, g)
+    np.testing.assert_allclose(whiten @ colour, np.eye(stats.dim), atol=1e-9)
+    np.testing.assert_allclose(whiten, whiten.T, atol=1e-12)  # symmetric (ZCA) roots
+    # the correlation of the standardised coordinates, averaged over many dequantisations
+    e, s = _truth(truth_file)
+    rng = np.random.default_rng(0)
+    draws = []
+    for _ in range(40):
+        x, c = flow.encode(e, s, stats.e_min, g + w * rng.random(s.shape))
+        draws.append(stats.standardise(x, c))
+    z = np.concatenate(draws)
+    expected = colour @ colour
+    assert np.abs(z.T @ z / len(z) - expected).max() < 0.05
+    # and the network's coordinates, whitened, go back to the encoded showers
+    stats.whiten, stats.colour = whiten, colour
+    x, c = flow.encode(e, s, stats.e_min, np.full(s.shape, g + w / 2))
+    np.testing.assert_allclose(stats.destandardise(stats.standardise(x, c), c), x, atol=1e-9)
+
+
+def test_hit_fractions_and_ranges_per_energy_are_the_training_showers(truth_file):
     e, s = _truth(truth_file)
     stats = flow.standardisation(_data(truth_file, 70), 1.0, 2.0)
+    x, c = flow.encode(e, s, stats.e_min, np.full(s.shape, 2.5))
     for k, energy in enumerate(SPECTRUM["discrete"]):
-        np.testing.assert_allclose(stats.hit_fraction[k], (s[e == energy] > 0).mean(0), atol=1e-9)
+        at = e == energy
+        np.testing.assert_allclose(stats.hit_fraction[k], (s[at] > 0).mean(0), atol=1e-9)
+        # the range: each voxel's largest hit (never hit: the slab's top), the smallest E_vis
+        hit_max = np.where(s[at] > 0, x[at, :-1], -np.inf).max(0)
+        np.testing.assert_allclose(stats.x_max[k, :-1], np.where(np.isfinite(hit_max), hit_max, -2))
+        assert stats.x_max[k, -1] == pytest.approx(x[at, -1].max())
+        assert stats.vis_min[k] == pytest.approx(x[at, -1].min())
+    # clipped into it: a wild sample comes back inside
+    wild = x + 50.0
+    wild[:, -1] = -50.0
+    held = stats.clip(wild, c)
+    w = flow.hat_weights(c, stats.knots)
+    np.testing.assert_allclose(held[:, :-1], (w @ stats.x_max)[:, :-1])
+    np.testing.assert_allclose(held[:, -1], w @ stats.vis_min)
 
 
 @pytest.mark.parametrize("n", [1, 7, 400])
@@ -275,6 +312,7 @@ def _shared(**flow_settings):
             "zero_width": 1.0,
             "zero_gap": 1.0,
             "hit_calibration": 0,
+            "whiten": True,
         }
         | flow_settings,
         "threads": 1,
@@ -301,6 +339,7 @@ def test_generator_training_keeps_the_chosen_models_settings():
         "zero_width": 1.0,
         "zero_gap": 1.0,
         "hit_calibration": 0,
+        "whiten": True,
     }
     with pytest.raises(ValueError, match=r"calorimeter\.trained\.model"):
         generator_training(_shared() | {"model": "gan"}, {"kind": "trained"})
