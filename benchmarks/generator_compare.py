@@ -488,16 +488,22 @@ def report(args) -> None:
         "n": {s: _read_n(args.work / f"{s}.h5") for s in SAMPLES},
         "energies_gev": ENERGIES,
     }
-    _dump(args.results / "summary.json", {"machine": machine, "train": trains, "eval": evals})
+    timings = {p.stem: json.loads(p.read_text()) for p in sorted(args.work.glob("timing_*.json"))}
+    _dump(
+        args.results / "summary.json",
+        {"machine": machine, "train": trains, "eval": evals, "timing": timings},
+    )
     with open(args.results / "summary.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(
             ["name", "auc_cls_high", "hits_truth_mean", "hits_gen_mean", "precision", "recall",
-             "density", "coverage", "showers_per_s_1core", "train_s_per_epoch", "epochs"]
+             "density", "coverage", "showers_per_cpu_s", "train_cpu_s_per_epoch", "epochs",
+             "n_train"]
         )  # fmt: skip
         for r in evals:
             p = r.get("prdc", {})
-            t = trains.get(r["name"].split("@")[0], {})
+            model = r["name"].removesuffix("_noclip").removesuffix("_raw").split("@")[0]
+            t = trains.get(model, {})
             w.writerow(
                 [
                     r["name"],
@@ -506,8 +512,9 @@ def report(args) -> None:
                     f"{r['hits_all']['gen_mean']:.1f}",
                     *(f"{p[k]:.3f}" if k in p else "" for k in PRDC_KEYS),
                     f"{r['showers_per_second_1core']:.0f}" if "steps" in r else "",
-                    f"{t['seconds_per_epoch']:.2f}" if t else "",
+                    f"{t['cpu_seconds_per_epoch']:.2f}" if t else "",
                     t.get("epochs", ""),
+                    t.get("n_train", ""),
                 ]
             )
     with open(args.results / "hits.csv", "w", newline="") as f:

@@ -16,14 +16,17 @@ simulator's threshold or its smallest deposit), so hits lie at ``x_i >= 0``; and
 uniformly from the slab ``[-zero_gap - zero_width, -zero_gap)`` afresh in every batch, so the
 model learns one continuous density per voxel whose mass below the gap is the probability of
 being empty — jointly with every other voxel, so the hit count keeps its correlation with the
-shower's energy and shape. A generated voxel is hit where it lands above the gap's middle,
-``-zero_gap / 2`` (see :func:`decode`). Why a gap: a finite network blurs each voxel's density,
-and a slab that touches the hits (gap 0) has its full density at the boundary, so the blur
-carries empty voxels over it. On 20,000 training showers after 20 epochs the hits per shower at
-256 MeV / 4 GeV / 65 GeV were 54 / 221 / 327 with gap 0, 26 / 203 / 321 with gap 1 and
-20 / 194 / 317 with gap 2, against the truth's 19 / 169 / 304 (gap 3: 17 / 189 / 315, too few
-at low energy); the VAE's first version, a cut on a blurred zero level of ``log(u + alpha)``,
-made 2,100 hits for 750 on ILD.
+shower's energy and shape. A generated voxel is hit where it lands above a boundary in the
+gap: its middle, ``-zero_gap / 2``, or (the default) a boundary set per voxel and energy after
+training (:meth:`FlowGenerator.calibrate`). Why a gap: a finite network blurs each voxel's
+density, and a slab that touches the hits (gap 0) has its full density at the boundary, so the
+blur carries empty voxels over it. On 20,000 training showers after 20 epochs (a first version:
+no linear term, no calibration, no range) the hits per shower at 256 MeV / 4 GeV / 65 GeV were
+54 / 221 / 327 with gap 0, 26 / 203 / 321 with gap 1 and 20 / 194 / 317 with gap 2, against the
+truth's 19 / 169 / 304 (gap 3: 17 / 189 / 315, too few at low energy). The gap alone does not
+hold the count (fully trained, 179 per shower for the truth's 164); the calibration does. (The
+VAE's first version, a cut on a blurred zero level of ``log(u + alpha)``, made 2,100 hits for
+750 on ILD.)
 
 Every coordinate is standardised with the training data's exact mean and standard deviation
 *at the shower's incident energy* (:class:`FlowStandardisation`: per energy for a discrete
@@ -238,9 +241,9 @@ class FlowStandardisation:
         """Encoded showers held inside the training's range at their energies: every coordinate
         at most its largest training value, the visible energy at least its smallest (piecewise
         linear between the knots). Why: the flow's samples have tails the showers do not; at
-        65 GeV one outer voxel in a thousand came out with 2–4 GeV where the training's largest
-        is ~0.1 GeV, and those few set the spread of the shower centres (four times the truth's;
-        cls-high S² 0.25 on the centres alone)."""
+        65 GeV the outer rings' 99.9th percentile came out at 1.2–3.9 GeV where the truth's is
+        39–91 MeV, and those few set the spread of the shower centres (four to five times the
+        truth's; cls-high S² up to 0.36 on the centres alone)."""
         if self.x_max is None:
             return x
         w = hat_weights(log_e, self.knots)
