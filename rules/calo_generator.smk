@@ -1,5 +1,5 @@
 # A learned shower generator (`generator: {kind: trained}`): a conditional VAE trained on the first
-# {ntrain} of a calorimeter study's truth showers (a GPU job on a cluster; checkpointed, resumed after a kill or
+# {ntrain} fitting showers of a calorimeter study's truth (a GPU job on a cluster; checkpointed, resumed after a kill or
 # preemption), then the study's generated sample, one job per chunk, in the simulator's format.
 # Runtime knobs (`calorimeter.trained.threads`, `checkpoint_every`) are read by the script from the
 # config, so that changing them retrains nothing.
@@ -7,7 +7,8 @@
 
 rule train_shower_generator:
     input:
-        generator_training_files,
+        showers=generator_training_files,
+        truth="results/calorimeter/{calo}/truth/features.h5",
     output:
         "results/calorimeter/{calo}/generator/{ntrain}/model.pt",
     log:

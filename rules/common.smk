@@ -5,23 +5,25 @@ from pathlib import Path
 from ganplify.core.approaches import APPROACHES, generators, trained
 from ganplify.densities.toys import TOYS as TOYS_REGISTRY
 from ganplify.core.config import (
-    calibration_of,
-    classifier_settings as config_classifier_settings,
     judge_settings,
     expand_training_sizes,
+    reweighter_spec,
     selected_studies,
     study_n_samples,
     training_size_groups,
     validate_config,
 )
 from ganplify.jobs.calo_showers import (
+    SAMPLES as CALO_SAMPLES,
+    evaluation_sample,
+    evaluation_split,
     plan_segments,
     sample_config,
     study_samples,
     study_settings,
     study_spectrum,
 )
-from ganplify.jobs.calo_generator import generator_training, training_segments
+from ganplify.jobs.calo_generator import generator_training
 
 # Fail before any job is planned: a wrong key costs a second, not a cluster allocation.
 validate_config(
@@ -56,9 +58,9 @@ localrules:
 wildcard_constraints:
     study="[a-z][a-z0-9_]*",
     i=r"\d+",
-    toy="|".join(TOYS_REGISTRY),
+    toy="(null_)?(" + "|".join(TOYS_REGISTRY) + ")",
     calo="[a-z][a-z0-9_]*",
-    sample="truth|generated|judge",
+    sample="|".join(CALO_SAMPLES),
     k=r"\d+",
     classifier="hl|ll",
     approach="|".join(a for a in APPROACHES if APPROACHES[a].generator),
@@ -68,7 +70,13 @@ wildcard_constraints:
 
 PARTS = config["parts"]
 STUDIES = selected_studies(config) if "amplification" in PARTS else []
-TOYS = list(config["dctr"]["toys"]["run"]) if "dctr_toys" in PARTS else []
+#: The toys a run computes, then their null tests (null_{toy}: the generator is the toy's truth).
+TOYS = (
+    list(config["dctr"]["toys"]["run"])
+    + [f"null_{toy}" for toy in config["dctr"]["toys"]["null_tests"]]
+    if "dctr_toys" in PARTS
+    else []
+)
 #: The calorimeter studies a run computes, each with its settings (its own keys over the shared
 #: ones of `calorimeter`).
 CALO_RUN = list(config["calorimeter"]["run"]) if "calorimeter" in PARTS else []
@@ -104,18 +112,12 @@ def study_value(key):
     return lambda wildcards: config["studies"][wildcards.study][key]
 
 
-def classifier_settings(section, **mlp):
-    """A DCTR classifier's `kind` and that kind's settings only (core.config.classifier_settings)."""
-    return config_classifier_settings(config["dctr"], section, **mlp)
+def reweighter(task, **kw):
+    """A param: the one resolved reweighter of a task (core.config.reweighter_spec)."""
+    return reweighter_spec(config, task, **kw)
 
 
-def classifier_calibration(section):
-    """The calibration of a section's classifier, per kind (core.config.calibration_of)."""
-    return calibration_of(config["dctr"], section)
-
-
-#: The judge of every closure test: the boosted trees (dctr.boosted, dctr.judge over them), as
-#: strong as any reweighter's classifier.
+#: The judge of every weight set (ganplify.dctr.judge.JudgeConfig): dctr.judge.
 JUDGE = judge_settings(config["dctr"])
 
 
@@ -210,17 +212,16 @@ def toy_gan_settings(wildcards):
     return toys["gan"] | {key: toys[key][wildcards.toy] for key in own}
 
 
-def toy_classifier_settings(wildcards):
-    """The DCTR classifier of a toy: the boosted trees, or the MLP with the toy's hidden layers."""
-    hidden = config["dctr"]["toys"]["classifier_hidden"][wildcards.toy]
-    return classifier_settings(config["dctr"]["classifier"], hidden=hidden)
+def toy_reweighter(wildcards):
+    """The reweighter of a toy (a null test's is its base toy's)."""
+    return reweighter("toy", toy=wildcards.toy.removeprefix("null_"))
 
 
-TOY_STAGES = ("truth", "gan", "weights", "closure", "judge")
+TOY_STAGES = ("truth", "gan", "weights", "judge")
 
 
 def toy_files(wildcards):
-    """Every selected toy's files, named {toy}_{truth,gan,weights,closure,judge}."""
+    """Every selected toy's files, named {toy}_{truth,gan,weights,judge}."""
     return {
         f"{toy}_{stage}": f"results/dctr_toys/{toy}/{stage}.h5"
         for toy in TOYS
@@ -237,8 +238,18 @@ def calo_value(key):
 
 
 def calo_sample(wildcards):
-    """The config section of the job's sample ("truth", "generated" or "judge")."""
+    """The config section of the job's physical sample (calo_showers.SAMPLES)."""
     return sample_config(CALO[wildcards.calo], wildcards.sample)
+
+
+def sample_evaluation(wildcards):
+    """Which of the job's sample's showers are evaluation showers: all (an evaluation sample),
+    none (a fitting sample with an evaluation sample of its own) or the share split off it.
+    """
+    if wildcards.sample.endswith("_eval"):
+        return "all"
+    share = evaluation_split(CALO[wildcards.calo], wildcards.sample)
+    return "none" if share is None else share
 
 
 def calo_energy_range(calo):
@@ -246,11 +257,44 @@ def calo_energy_range(calo):
     return list(study_spectrum(CALO[calo]).range_gev)
 
 
+def features_file(role, part):
+    """Input function: the features file holding the ``part`` ("fit" or "evaluation") showers
+    of ``role`` ("truth" or "generated")."""
+
+    def f(wildcards):
+        sample = (
+            role if part == "fit" else evaluation_sample(CALO[wildcards.calo], role)
+        )
+        return f"results/calorimeter/{wildcards.calo}/{sample}/features.h5"
+
+    return f
+
+
+def part_segments(wildcards, role, part):
+    """The segments (as dicts) of the physical sample holding ``role``'s ``part`` showers."""
+    sample = role if part == "fit" else evaluation_sample(CALO[wildcards.calo], role)
+    return [s.__dict__ for s in SEGMENTS[wildcards.calo][sample]]
+
+
+def part_shower_files(*parts):
+    """Input function: the shower files of these (role, part) pairs (the low-level networks read
+    the showers)."""
+
+    def f(wildcards):
+        out = set()
+        for role, part in parts:
+            out |= {s["path"] for s in part_segments(wildcards, role, part)}
+        return sorted(out)
+
+    return f
+
+
 def generator_training_segments(wildcards):
-    """The first {ntrain} truth showers of a study: a trained generator's [path, format, start,
-    stop]."""
-    truth = SEGMENTS[wildcards.calo]["truth"]
-    return training_segments(truth, int(wildcards.ntrain), wildcards.calo)
+    """A trained generator's training sample: the truth's segments as [path, format, start,
+    stop] (the job keeps the first {ntrain} of its fitting showers)."""
+    return [
+        [s.path, s.format, s.start, s.stop] for s in SEGMENTS[wildcards.calo]["truth"]
+    ]
 
 
 def generator_training_files(wildcards):
@@ -258,9 +302,14 @@ def generator_training_files(wildcards):
 
 
 def study_generator_model(wildcards):
-    """The trained generator of a study's generated sample: on n_train truth showers (all)."""
-    gen = CALO[wildcards.calo]["generator"]
-    n = gen.get("n_train", sum(s.n for s in SEGMENTS[wildcards.calo]["truth"]))
+    """The trained generator of a study's generated samples: on n_train truth showers (all the
+    fitting ones by default)."""
+    settings = CALO[wildcards.calo]
+    gen = settings["generator"]
+    n_truth = sum(s.n for s in SEGMENTS[wildcards.calo]["truth"])
+    share = evaluation_split(settings, "truth")
+    n_fit = n_truth - (0 if share is None else int(round(share * n_truth)))
+    n = gen.get("n_train", n_fit)
     return f"results/calorimeter/{wildcards.calo}/generator/{n}/model.pt"
 
 
@@ -285,44 +334,6 @@ def feature_chunks(wildcards):
     )
 
 
-def segment_files(*samples):
-    """Input function: every shower file of these samples of the job's study (the low-level
-    classifiers read the showers)."""
-    return lambda w: sorted({s.path for x in samples for s in SEGMENTS[w.calo][x]})
-
-
-def closure_truth(calo):
-    """The truth sample the closures judge against: the independent judge where there is one."""
-    return "judge" if "judge" in SEGMENTS[calo] else "truth"
-
-
-def closure_segment_files(wildcards):
-    return segment_files(closure_truth(wildcards.calo), "generated")(wildcards)
-
-
-#: calorimeter.ll keys that are not the network's: how the weights are made, and the data path.
-LL_OTHER_KEYS = ("calibration", "cap", "validation_fraction", "workers")
-
-
-def ll_network_settings(wildcards):
-    """The low-level network and its training (calorimeter.ll without the other keys)."""
-    return {
-        k: v for k, v in config["calorimeter"]["ll"].items() if k not in LL_OTHER_KEYS
-    }
-
-
-def unraked_weights(**override):
-    """The shared weight settings (with ``override``), not raked: the low-level weights have no
-    HL arrays to rake (streamed showers); the amplification runs' truth is the generator's own
-    training sample, whose fluctuations raking would copy into the weighted events."""
-    return config["dctr"]["weights"] | override | {"rake_bins": 0}
-
-
-def ll_weight_settings(wildcards):
-    """The shared weight settings with the low-level classifier's own cap (the paper: 5)."""
-    return unraked_weights(cap=config["calorimeter"]["ll"]["cap"])
-
-
 def calo_weight_files(wildcards):
     """Weights file of each of a study's classifiers, named weights_{name}."""
     return {
@@ -331,30 +342,20 @@ def calo_weight_files(wildcards):
     }
 
 
-#: The closure file of each judge (calorimeter.closures): HL features, or the low-level network.
-CLOSURE_PREFIX = {"hl": "closure", "ll": "ll_closure"}
+#: The file of each judge (calorimeter.judges) of a classifier's weights: the boosted trees on the
+#: HL inputs, or a fresh low-level network.
+JUDGE_PREFIX = {"hl": "judge", "ll": "ll_judge"}
 
 
-def calo_classifier_files(wildcards):
-    """Weights and closure files of each of a study's classifiers: weights_{name}, and per judge
-    of the study's `closures` closure_{name} (HL features) and ll_closure_{name} (low level),
-    and judge_{name} (the boosted trees on the independent judge sample) where there is one.
-    """
-    study, prefix = CALO[wildcards.calo], CLOSURE_PREFIX
-    judged = {
-        f"judge_{name}": f"results/calorimeter/{wildcards.calo}/judge_{name}.h5"
+def calo_judge_files(wildcards):
+    """The judges' files of each of a study's classifiers, named {judge}_{name} (judge_hl,
+    ll_judge_hl, ...)."""
+    study, prefix = CALO[wildcards.calo], JUDGE_PREFIX
+    return {
+        f"{prefix[judge]}_{name}": f"results/calorimeter/{wildcards.calo}/{prefix[judge]}_{name}.h5"
         for name in study["classifiers"]
-        if "judge" in SEGMENTS[wildcards.calo]
+        for judge in study["judges"]
     }
-    return (
-        calo_weight_files(wildcards)
-        | judged
-        | {
-            f"{prefix[judge]}_{name}": f"results/calorimeter/{wildcards.calo}/{prefix[judge]}_{name}.h5"
-            for name in study["classifiers"]
-            for judge in study["closures"]
-        }
-    )
 
 
 def calo_amplification_runs(wildcards):

@@ -1,7 +1,8 @@
 # The DCTR paper's toys (arXiv:2009.03796, Sec. III.1): per toy a truth sample, a GAN trained on
-# it, the cross-fitted DCTR classifier and its weights, the paper's closure classifier and the judge
-# (the boosted trees on an independent truth sample); then the summary
-# table and Fig. 1. Trainings ask for a GPU on a cluster and run on the CPU locally.
+# it, the stored reweighter fitted on the fitting events and the weights of the evaluation events,
+# the judge (on evaluation truth, with its controls); then the summary table and Fig. 1. The null
+# tests (null_{toy}: the generator is the toy's own truth) run through the same rules. Trainings
+# ask for a GPU on a cluster and run on the CPU locally.
 
 
 rule toy_truth:
@@ -28,6 +29,8 @@ rule train_toy_gan:
         "logs/dctr_toys/{toy}/gan.log",
     benchmark:
         "results/benchmarks/dctr_toys/{toy}/gan.tsv"
+    wildcard_constraints:
+        toy="|".join(TOYS_REGISTRY),
     conda:
         "../envs/gpu.yaml"
     threads: config["dctr"]["threads"]
@@ -39,12 +42,29 @@ rule train_toy_gan:
         "../workflow_scripts/train_toy_gan.py"
 
 
+rule null_toy_generator:
+    output:
+        "results/dctr_toys/{toy}/gan.h5",
+    log:
+        "logs/dctr_toys/{toy}/gan.log",
+    wildcard_constraints:
+        toy="null_(" + "|".join(TOYS_REGISTRY) + ")",
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        n_generated=config["dctr"]["toys"]["n_generated"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/null_toy_generator.py"
+
+
 rule toy_dctr:
     input:
         truth=rules.toy_truth.output[0],
-        gan=rules.train_toy_gan.output[0],
+        gan="results/dctr_toys/{toy}/gan.h5",
     output:
-        "results/dctr_toys/{toy}/weights.h5",
+        weights="results/dctr_toys/{toy}/weights.h5",
+        model="results/dctr_toys/{toy}/reweighter.h5",
     log:
         "logs/dctr_toys/{toy}/dctr.log",
     benchmark:
@@ -53,43 +73,17 @@ rule toy_dctr:
         "../envs/gpu.yaml"
     threads: config["dctr"]["threads"]
     params:
-        classifier=toy_classifier_settings,
-        folds=config["dctr"]["folds"],
-        calibration=classifier_calibration(config["dctr"]["classifier"]),
-        weights=config["dctr"]["weights"],
+        reweighter=toy_reweighter,
         seed=config["seed"],
     script:
         "../workflow_scripts/toy_dctr.py"
 
 
-rule toy_closure:
-    input:
-        truth=rules.toy_truth.output[0],
-        gan=rules.train_toy_gan.output[0],
-        weights=rules.toy_dctr.output[0],
-    output:
-        "results/dctr_toys/{toy}/closure.h5",
-    log:
-        "logs/dctr_toys/{toy}/closure.log",
-    benchmark:
-        "results/benchmarks/dctr_toys/{toy}/closure.tsv"
-    conda:
-        "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"]
-    params:
-        classifier=toy_classifier_settings,
-        folds=config["dctr"]["folds"],
-        calibration=classifier_calibration(config["dctr"]["classifier"]),
-        seed=config["seed"],
-    script:
-        "../workflow_scripts/toy_closure.py"
-
-
 rule toy_judge:
     input:
         truth=rules.toy_truth.output[0],
-        gan=rules.train_toy_gan.output[0],
-        weights=rules.toy_dctr.output[0],
+        gan="results/dctr_toys/{toy}/gan.h5",
+        weights=rules.toy_dctr.output.weights,
     output:
         "results/dctr_toys/{toy}/judge.h5",
     log:
@@ -97,12 +91,10 @@ rule toy_judge:
     benchmark:
         "results/benchmarks/dctr_toys/{toy}/judge.tsv"
     conda:
-        "../envs/gpu.yaml"
+        "../envs/cpu.yaml"
     threads: config["dctr"]["threads"]
     params:
-        classifier=JUDGE,
-        folds=config["dctr"]["folds"],
-        calibration=classifier_calibration(JUDGE),
+        judge=JUDGE,
         seed=config["seed"],
     script:
         "../workflow_scripts/toy_judge.py"
@@ -152,8 +144,8 @@ rule plot_toys:
 rule plot_toy_marginals:
     input:
         truth=rules.toy_truth.output[0],
-        gan=rules.train_toy_gan.output[0],
-        weights=rules.toy_dctr.output[0],
+        gan="results/dctr_toys/{toy}/gan.h5",
+        weights=rules.toy_dctr.output.weights,
         summary=rules.toy_summary.output[0],
     output:
         report(

@@ -4,6 +4,7 @@ import pytest
 from conftest import REPO
 
 from ganplify.core.config import (
+    REWEIGHTER_TASKS,
     ConfigError,
     calibration_of,
     classifier_settings,
@@ -11,11 +12,14 @@ from ganplify.core.config import (
     judge_settings,
     load_config,
     merge,
+    reweighter_spec,
     study_n_samples,
     training_size_groups,
     validate_config,
 )
 from ganplify.dctr.classifiers import classifier_config
+from ganplify.dctr.judge import JudgeConfig
+from ganplify.dctr.reweighter import ReweighterSpec
 
 #: Every preset as the workflow merges it: config.yaml first, then each --configfile.
 PRESETS = {
@@ -87,7 +91,6 @@ def test_full_config_is_the_papers_study(config):
         (lambda c: c["dctr"]["boosted"].update(repeats="often"), "'dctr.boosted.repeats'"),
         (lambda c: c["dctr"]["boosted"].update(trees="last"), "'dctr.boosted.trees'"),
         (lambda c: c["dctr"]["judge"].update(trees="most"), "'dctr.judge.trees'"),
-        (lambda c: c["dctr"]["judge"].update(patience=0), "'dctr.judge.patience'"),
         (lambda c: c["dctr"]["judge"].update(calibration="none"), "'dctr.judge'"),
         (lambda c: c["dctr"].pop("judge"), "'judge' is a required property"),
         (lambda c: c["dctr"]["classifier"].update(repeats=1.5), "'dctr.classifier.repeats'"),
@@ -103,8 +106,30 @@ def test_full_config_is_the_papers_study(config):
             "'dctr.boosted.calibration'",
         ),
         (
-            lambda c: c["calorimeter"]["studies"]["ild"].update(judge={"kind": "gan"}),
-            "'calorimeter.studies.ild.judge.kind'",
+            lambda c: c["calorimeter"]["studies"]["ild"].update(
+                evaluation={"truth": {"kind": "gan"}}
+            ),
+            "'calorimeter.studies.ild.evaluation.truth'",
+        ),
+        (
+            lambda c: c["calorimeter"]["studies"]["ild"].update(
+                evaluation={"truth": {"kind": "fastsim", "n_showers": 100}}
+            ),
+            "'calorimeter.studies.ild.evaluation.truth.kind'",
+        ),
+        (
+            lambda c: c["calorimeter"]["studies"]["ild"].update(
+                evaluation={"generator": {"kind": "trained", "n_showers": 100}}
+            ),
+            "'calorimeter.studies.ild.evaluation.generator.kind'",
+        ),
+        (
+            lambda c: c["calorimeter"].update(judge=[]),
+            "unknown config key(s) ['judge'] in 'calorimeter'",
+        ),
+        (
+            lambda c: c["dctr"]["judge"].update(patience=3),
+            "unknown config key(s) ['patience'] in 'dctr.judge'",
         ),
     ],
 )
@@ -130,11 +155,26 @@ def test_each_classifier_kind_has_its_own_settings_and_calibration(config):
     assert classifier_settings(config["dctr"], mlp, hidden=[8]) == mlp | {"hidden": [8]}
     assert calibration_of(config["dctr"], mlp) == "temperature"
     classifier_config(trees)  # accepted as it is
-    # the judges: the same trees with dctr.judge's keys over them
-    config["dctr"]["judge"] = {"patience": 40, "repeats": 2}
-    judge = judge_settings(config["dctr"])
-    assert judge == trees | {"patience": 40, "repeats": 2}
-    assert classifier_config(judge).repeats_for(100) == 2
+    # the judges: dctr.judge alone, nothing inherited from the reweighter's trees
+    config["dctr"]["boosted"]["min_samples_leaf"] = 77
+    judge = JudgeConfig.from_config(judge_settings(config["dctr"]))
+    assert judge.min_samples_leaf == config["dctr"]["judge"]["min_samples_leaf"] != 77
+    assert judge.boosted().early_stopping is False
+
+
+@pytest.mark.parametrize("task", REWEIGHTER_TASKS)
+def test_every_task_gets_one_resolved_reweighter(config, task):
+    """One resolved spec per task, read as the reweighter reads it; the low-level and the
+    amplification reweighters never rake."""
+    config["dctr"]["weights"]["rake_bins"] = 5
+    spec = ReweighterSpec.from_mapping(reweighter_spec(config, task, toy="circle_8"))
+    assert spec.folds >= 2 and spec.classifier["kind"] in ("boosted", "mlp", "lowlevel")
+    assert spec.weights.rake_bins == (5 if task in ("toy", "calo_hl") else 0)
+    if task == "calo_ll":
+        assert spec.weights.cap == config["calorimeter"]["ll"]["cap"]
+        assert spec.calibration == config["calorimeter"]["ll"]["calibration"]
+    with pytest.raises(ValueError, match="unknown reweighting task"):
+        reweighter_spec(config, "nope")
 
 
 def test_all_problems_are_reported_at_once(config):

@@ -16,6 +16,7 @@ Every module, by part:
 - :mod:`ganplify.core.config`       config validation naming the key; merge; settings dataclasses
 - :mod:`ganplify.core.approaches`   the registry of approaches (labels, colours, folders)
 - :mod:`ganplify.core.seeding`      random streams from the study seed and a job's identity
+- :mod:`ganplify.core.events`       which events a number was computed on; evaluation splits
 - :mod:`ganplify.core.io`           HDF5 (atomic, with provenance) and CSV outputs
 - :mod:`ganplify.core.checkpoint`   atomic checkpoints that resume only their own training
 - :mod:`ganplify.core.runtime`      job logging, stop signals, fault injection, exit code 75
@@ -40,9 +41,11 @@ Every module, by part:
 - :mod:`ganplify.dctr.boosted`      the boosted-tree classifier (histogram gradient boosting)
 - :mod:`ganplify.dctr.classifier`   the truth-vs-generated MLP classifier (early stopping, weights)
 - :mod:`ganplify.dctr.calibration`  none / temperature / isotonic calibration of its outputs
-- :mod:`ganplify.dctr.weights`      w = h/(1 − h): clip, cap, rake, normalise; N_eff and diagnostics
-- :mod:`ganplify.dctr.raking`       raking (IPF): weights whose marginals are the truth's
+- :mod:`ganplify.dctr.weights`      w = h/(1 − h): clip, cap, normalise; N_eff and diagnostics
+- :mod:`ganplify.dctr.raking`       raking (IPF) tables: weights whose marginals are the truth's
 - :mod:`ganplify.dctr.crossfit`     k-fold cross-fitting: every event weighted out of fold
+- :mod:`ganplify.dctr.reweighter`   the reweighter as a stored function: fit, weights, save, load
+- :mod:`ganplify.dctr.judge`        the judge of a weight set, with its controls
 - :mod:`ganplify.dctr.metrics`      S², dilution r, eq. 9, AUC, JSD
 - :mod:`ganplify.dctr.distances`    the CaloChallenge's FPD and KPD (jetnet's definitions)
 - :mod:`ganplify.dctr.lowlevel`     the paper's 3D-CNN low-level classifier and its training loop

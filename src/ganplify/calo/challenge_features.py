@@ -118,3 +118,21 @@ def cls_high(feats, energies_gev, geometry: CylindricalGeometry) -> np.ndarray:
         ],
         axis=1,
     )
+
+
+def cls_high_names(geometry: CylindricalGeometry) -> list[str]:
+    """The names of :func:`cls_high`'s columns, in its order."""
+    ids = geometry.layer_ids
+    alpha = [lay.id for lay in geometry.layers if lay.n_alpha > 1]
+    return (
+        ["log10_e_inc"]
+        + [f"log10_e_layer_{i}" for i in ids]
+        + [f"eta_centre_{i}/100" for i in alpha]
+        + [f"phi_centre_{i}/100" for i in alpha]
+        + [f"eta_width_{i}/100" for i in alpha]
+        + [f"phi_width_{i}/100" for i in alpha]
+        + ["log10_e_tot"]
+        + [f"sparsity_{i}" for i in ids]
+        + [f"r_centre_{i}/100" for i in ids]
+        + [f"r_width_{i}/100" for i in ids]
+    )

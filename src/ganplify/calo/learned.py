@@ -39,7 +39,7 @@ import torch.nn as nn
 
 from ..core import checkpoint
 from . import formats
-from .streaming import Slice, slices
+from .streaming import Slice, read_slice, slices
 
 log = logging.getLogger("ganplify")
 
@@ -120,8 +120,13 @@ class ShowerSlices:
     """Slices of a sample's shower files, read as ``(energies GeV, showers MeV)``; each file is
     opened once."""
 
-    def __init__(self, segments: Sequence[tuple[str, str, int, int]], size: int):
-        self.parts: list[Slice] = slices(segments, size)
+    def __init__(
+        self,
+        segments: Sequence[tuple[str, str, int, int]],
+        size: int,
+        keep: np.ndarray | None = None,
+    ):
+        self.parts: list[Slice] = slices(segments, size, keep)
         self.files: dict[str, h5py.File] = {}
 
     @property
@@ -132,10 +137,9 @@ class ShowerSlices:
         f = self.files.get(s.path)
         if f is None:
             f = self.files[s.path] = h5py.File(s.path, "r")
-        e_name, s_name = formats.dataset_names(s.format)
         scale = 1e-3 if s.format == formats.CALOCHALLENGE else 1.0
-        e = np.asarray(f[e_name][s.start : s.stop], dtype=np.float64).reshape(-1) * scale
-        return e, np.asarray(f[s_name][s.start : s.stop], dtype=np.float32)
+        e, showers = read_slice(f, s)
+        return np.asarray(e, dtype=np.float64).reshape(-1) * scale, showers
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for s in self.parts:

@@ -149,7 +149,10 @@ def _calorimeter_problems(calo: Mapping) -> list[str]:
                     f"{where}.{key}.n_showers': kind {sample['kind']!r} needs n_showers"
                 )
         problems += _trained_generator_problems(where, study)
-        sim = {"simulator", "fastsim"} & {study["truth"]["kind"], study["generator"]["kind"]}
+        problems += _evaluation_problems(where, study)
+        kinds = {study["truth"]["kind"], study["generator"]["kind"]}
+        kinds |= {e["kind"] for e in study.get("evaluation", {}).values()}
+        sim = {"simulator", "fastsim"} & kinds
         if sim and study["detector"] == "dataset1-pions":
             problems.append(
                 f"{where}.detector': dataset1-pions showers come from files only (GFlash is "
@@ -192,19 +195,41 @@ def _amplification_problems(calo: Mapping) -> list[str]:
     return problems
 
 
+def _evaluation_problems(where: str, study: Mapping) -> list[str]:
+    """A study's evaluation samples: kinds that fit their role, with what each kind needs."""
+    problems = []
+    allowed = {
+        "truth": ("simulator", "file", "split"),
+        "generator": ("simulator", "fastsim", "file", "trained", "split"),
+    }
+    for key, sample in study.get("evaluation", {}).items():
+        at = f"{where}.evaluation.{key}"
+        if sample["kind"] not in allowed[key]:
+            problems.append(f"{at}.kind': {sample['kind']!r} is not one of {list(allowed[key])}")
+        elif sample["kind"] == "file" and not sample.get("paths"):
+            problems.append(f"{at}.paths': kind 'file' needs the shower files' paths")
+        elif sample["kind"] not in ("file", "split") and "n_showers" not in sample:
+            problems.append(f"{at}.n_showers': kind {sample['kind']!r} needs n_showers")
+        if sample["kind"] == "trained" and study["generator"]["kind"] != "trained":
+            problems.append(
+                f"{at}.kind': 'trained' draws from the study's trained generator; the generator "
+                f"is of kind {study['generator']['kind']!r}"
+            )
+    return problems
+
+
 def _trained_generator_problems(where: str, study: Mapping) -> list[str]:
     """A learned generator's keys: only on a generator of kind trained, and n_train within the
     truth sample (where its size is known before any job: a simulated truth)."""
     problems = []
-    for key in ("truth", "generator", "judge"):
-        sample = study.get(key, {})
+    samples = {"truth": study["truth"], "generator": study["generator"]}
+    samples |= {f"evaluation.{k}": v for k, v in study.get("evaluation", {}).items()}
+    for key, sample in samples.items():
         extra = [k for k in ("n_train", "training") if k in sample]
         if extra and not (key == "generator" and sample["kind"] == "trained"):
             problems.append(
                 f"{where}.{key}.{extra[0]}': only a generator of kind 'trained' has {extra[0]}"
             )
-    if study.get("judge", {}).get("kind") == "trained":
-        problems.append(f"{where}.judge.kind': the judge is truth; 'trained' is a generator")
     gen, truth = study["generator"], study["truth"]
     if "n_train" in gen and truth["kind"] != "file" and gen["n_train"] > truth.get("n_showers", 0):
         problems.append(
@@ -280,10 +305,66 @@ def classifier_settings(dctr: Mapping, section: Mapping, **mlp) -> dict:
 
 
 def judge_settings(dctr: Mapping) -> dict:
-    """The classifier of every closure test's judge: the boosted trees (``dctr.boosted``) with
-    ``dctr.judge`` over them — a judge must be at least as strong as any reweighter, and what
-    the reweighter saves on (fewer trees, fewer repeats) must not weaken the test of it."""
-    return classifier_settings(dctr, {"kind": "boosted"}) | dict(dctr.get("judge", {}))
+    """The judge of every weight set (:class:`ganplify.dctr.judge.JudgeConfig`): ``dctr.judge``
+    as it is — its own keys, nothing inherited from the reweighter's trees, so that tuning the
+    reweighter never moves its test."""
+    return dict(dctr["judge"])
+
+
+#: The reweighting tasks of a study, each resolved by :func:`reweighter_spec`.
+REWEIGHTER_TASKS = ("toy", "calo_hl", "calo_ll", "amplification", "calo_amplification")
+
+
+def reweighter_spec(config: Mapping, task: str, *, toy: str | None = None) -> dict:
+    """The one resolved reweighter of a task — classifier (kind and settings), calibration,
+    folds, weight settings — as :meth:`ganplify.dctr.reweighter.ReweighterSpec.from_mapping`
+    reads it. Every rule hands its job this, and nothing else of the DCTR settings.
+
+    - ``toy``: the toys' classifier (``dctr.classifier``; an MLP gets ``toy``'s hidden layers);
+    - ``calo_hl``: a calorimeter study's high-level classifier (``calorimeter.hl``);
+    - ``calo_ll``: the low-level network (``calorimeter.ll``: its own calibration and cap; no
+      raking — the showers are streamed, there are no HL arrays to rake);
+    - ``amplification``: the reweighted GANs (``dctr.amplification``) and ``calo_amplification``:
+      the learned shower generator's (``calorimeter.hl``). No raking: their truth is the
+      generator's own training sample, whose fluctuations raking would copy into the events.
+    """
+    dctr = config["dctr"]
+    weights = dict(dctr["weights"])
+    if task == "toy":
+        hidden = dctr["toys"]["classifier_hidden"][toy]
+        section = dctr["classifier"]
+        return {
+            "classifier": classifier_settings(dctr, section, hidden=hidden),
+            "calibration": calibration_of(dctr, section),
+            "folds": int(dctr["folds"]),
+            "weights": weights,
+        }
+    if task in ("calo_hl", "calo_amplification"):
+        section = config["calorimeter"]["hl"]
+        return {
+            "classifier": classifier_settings(dctr, section),
+            "calibration": calibration_of(dctr, section),
+            "folds": int(dctr["folds"]),
+            "weights": weights | ({"rake_bins": 0} if task == "calo_amplification" else {}),
+        }
+    if task == "calo_ll":
+        ll = config["calorimeter"]["ll"]
+        network = {k: v for k, v in ll.items() if k not in ("calibration", "cap", "workers")}
+        return {
+            "classifier": {"kind": "lowlevel"} | network,
+            "calibration": ll["calibration"],
+            "folds": int(dctr["folds"]),
+            "weights": weights | {"cap": ll["cap"], "rake_bins": 0},
+        }
+    if task == "amplification":
+        amp = dctr["amplification"]
+        return {
+            "classifier": classifier_settings(dctr, amp["classifier"]),
+            "calibration": calibration_of(dctr, amp["classifier"]),
+            "folds": int(amp["folds"]),
+            "weights": weights | {"cap": amp["cap"], "rake_bins": 0},
+        }
+    raise ValueError(f"unknown reweighting task {task!r} (known: {', '.join(REWEIGHTER_TASKS)})")
 
 
 def calibration_of(dctr: Mapping, section: Mapping) -> str:

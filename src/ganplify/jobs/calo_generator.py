@@ -3,8 +3,9 @@ trained on a calorimeter study's truth showers and generating the study's "gener
 
 The model is :mod:`ganplify.calo.learned`'s conditional VAE; its settings are
 ``calorimeter.trained`` with the study generator's ``training`` over them, and it trains on the
-first ``n_train`` truth showers (all by default). Files: ``{calo}/generator/model.pt`` (the
-decoder, its standardisation and the training's loss history) and the generated sample's chunks
+first ``n_train`` fitting truth showers (all by default; never an evaluation shower). Files:
+``{calo}/generator/model.pt`` (the decoder, its standardisation and the training's loss history)
+and the generated samples' chunks
 ``{calo}/generated/learned/{k}.h5``, in the format the simulator writes for the geometry, so
 that everything downstream reads them as it reads simulated showers.
 """
@@ -23,7 +24,7 @@ from ..core import checkpoint as ckpt
 from ..core import seeding
 from ..core.io import provenance
 from ..core.runtime import inject_fault, stop_on_signals
-from .calo_showers import Segment, file_format
+from .calo_showers import file_format
 from .common import torch_device
 
 log = logging.getLogger("ganplify")
@@ -42,45 +43,43 @@ def generator_training(shared: Mapping, generator_cfg: Mapping) -> dict:
     return base | dict(generator_cfg.get("training", {}))
 
 
-def training_segments(truth: Sequence[Segment], n_train: int | None, calo: str) -> list[list]:
-    """The first ``n_train`` showers of the truth's segments as ``[path, format, start, stop]``
-    (all of them for None); more than the truth holds is an error naming the key."""
-    total = sum(s.n for s in truth)
-    n = total if n_train is None else int(n_train)
-    if n > total:
+def training_showers(evaluation: np.ndarray, n_train: int, calo: str) -> np.ndarray:
+    """Which truth showers a generator trains on: the first ``n_train`` of the fitting showers
+    (``evaluation`` false: the evaluation showers are never trained on); more than there are is
+    an error naming the key."""
+    fit = ~np.asarray(evaluation, dtype=bool)
+    if int(n_train) > fit.sum():
         raise ValueError(
-            f"calorimeter.studies.{calo}.generator.n_train: {n} showers asked for, "
-            f"the truth sample holds {total}"
+            f"calorimeter.studies.{calo}.generator.n_train: {n_train} showers asked for, "
+            f"the truth sample holds {int(fit.sum())} fitting showers"
         )
-    out = []
-    for s in truth:
-        take = min(s.n, n)
-        if take <= 0:
-            break
-        out.append([s.path, s.format, s.start, s.start + take])
-        n -= take
-    return out
+    return fit & (np.cumsum(fit) <= int(n_train))
 
 
 def train_shower_generator(
     segments: Sequence[Sequence],
+    truth_features,
     out,
     *,
     calo: str,
+    n_train: int,
     training: Mapping,
     seed: int,
     checkpoint,
     checkpoint_every: int = 25,
     threads: int = 1,
 ) -> None:
-    """Train the study's VAE on the truth showers of ``segments`` (streamed), resuming from
-    ``checkpoint``; write the generator to ``out`` (``torch.save``)."""
+    """Train the study's VAE on the first ``n_train`` fitting showers of the truth's ``segments``
+    (streamed; ``truth_features``: the features file that says which are evaluation showers),
+    resuming from ``checkpoint``; write the generator to ``out`` (``torch.save``)."""
     from ..calo import learned
+    from ..core.io import read_dataset
 
     inject_fault(out)
     device = torch_device(threads)
     cfg = learned.VAEConfig.from_config(training)
-    data = learned.ShowerSlices([tuple(s) for s in segments], cfg.batch_size)
+    keep = training_showers(read_dataset(truth_features, "evaluation"), n_train, calo)
+    data = learned.ShowerSlices([tuple(s) for s in segments], cfg.batch_size, keep)
     identity = ["calorimeter", calo, "generator", data.n, "train"]
     trainer = learned.VAETrainer(data, cfg, seed=seeding.torch_seed(seed, *identity), device=device)
     log.info("%s: VAE %s on %d truth showers (%s)", calo, cfg, data.n, device)
