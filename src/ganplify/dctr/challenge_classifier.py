@@ -202,7 +202,7 @@ def classifier_metric(
             optim.zero_grad()
             loss.backward()
             optim.step()
-            total += float(loss) * len(b)
+            total += float(loss.detach()) * len(b)
             seen += len(b)
         h_te = _predict(model, x_te, config.batch_size, device)
         acc = float(np.sum(w_te * ((h_te > 0.5) == (y_te == 1))) / w_te.sum())

@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-#: rows per block of the distance matrices (a block of 512 rows against 121,000 points: 0.5 GB)
+#: rows per block of the distance matrices; 512 rows against 121,000 points take 0.5 GB
 BLOCK = 512
 
 
