@@ -35,6 +35,7 @@ import numpy as np
 from ..calo import challenge_features as cf
 from ..calo import formats
 from ..calo.challenge import CylindricalGeometry, dataset_geometry
+from ..calo.features import feature_set
 from ..core import seeding
 from ..core.io import write_csv
 from ..core.progress import progress as progress_bar
@@ -152,6 +153,7 @@ def read_sample(
 ) -> Sample:
     """One pass over ``source`` in chunks, every chunk's values checked (module docstring)."""
     threshold = geometry.feature_threshold_mev
+    fs = feature_set(geometry)  # the workflow's features of a geometry: the challenge's here
     energies, feats, high, low, prd = [], [], [], [], []
     voxel_max = 0.0
     hist = None if voxel_edges is None else np.zeros(len(voxel_edges) - 1)
@@ -162,10 +164,10 @@ def read_sample(
     for e, s in progress(chunks, f"reading {Path(source.path).name}", n_chunks):
         formats.check_values(source, e, s, offset)
         s = s.reshape(len(e), -1)
-        f = cf.features(s, geometry)
+        f = fs.compute(s)
         energies.append(e)
         feats.append(f)
-        high.append(cf.cls_high(f, e, geometry))
+        high.append(fs.hl(f, e))
         kept = np.where(s < threshold, 0.0, s.astype(np.float64))
         voxel_max = max(voxel_max, float(kept.max(initial=0.0)))
         if cls_low:
