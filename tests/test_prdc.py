@@ -82,7 +82,7 @@ def test_real_valued_weights_agree_with_a_large_weighted_resample():
     any size) has them as its expectation. Coverage counts fake points by presence: a resample
     large enough to hold every event has the weighted sample's coverage."""
     rng = seeding.rng(4, "prdc")
-    real, fake = rng.normal(0, 1, (300, 2)), rng.normal(0.5, 1.5, (200, 2))
+    real, fake = rng.normal(0, 1, (250, 2)), rng.normal(0.5, 1.5, (150, 2))
     far = np.hypot(*fake.T) > 1.5  # heavy weights on the fake points far from the real ones
     w = np.where(far, 3.0, 0.5) * rng.uniform(0.9, 1.1, len(fake))
     weighted = prdc(real, fake, w, nearest_k=5)
