@@ -37,7 +37,7 @@ test: $(STAMP)
 # The documentation (docs/): HTML in docs/_build/html, warnings as errors. The configuration
 # reference and the results index are generated from the repository as the build starts.
 docs: $(STAMP)
-	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	$(BIN)/python -m sphinx -W --keep-going -q -j auto -b html docs docs/_build/html
 	@echo "Documentation: docs/_build/html/index.html"
 
 # The built site (and REPORT=results/report.html, if given) in headless Chromium: screenshots in
