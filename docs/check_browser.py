@@ -188,7 +188,11 @@ def main(argv=None) -> int:
     if not (args.site / "index.html").exists():
         sys.exit(f"{args.site}: no index.html; build the site first (make docs)")
     pages = (
-        sorted(str(x.relative_to(args.site)) for x in args.site.rglob("*.html"))
+        sorted(
+            str(x.relative_to(args.site))
+            for x in args.site.rglob("*.html")
+            if not str(x.relative_to(args.site)).startswith("_")  # the theme's _static templates
+        )
         if args.all
         else [x for x in KEY_PAGES if (args.site / x).exists()]
     )
