@@ -72,7 +72,9 @@ PROBE = """<script>(function () {
     if (t && t !== window && (t.src || t.href)) { note("failed to load " + (t.src || t.href)); }
     else { note("uncaught " + (e.message || e)); }
   }, true);
-  window.addEventListener("unhandledrejection", function (e) { note("unhandled rejection " + e.reason); });
+  window.addEventListener("unhandledrejection", function (e) {
+    note("unhandled rejection " + e.reason);
+  });
   var original = console.error;
   console.error = function () {
     note("console.error " + Array.prototype.join.call(arguments, " "));
