@@ -102,6 +102,7 @@ def add_evaluate(subparsers) -> None:
     files.add_argument(
         "--weights-key",
         default="weights",
+        metavar="NAME",
         help="the dataset of the weights file that holds the weights (default: %(default)s)",
     )
     files.add_argument(
@@ -124,25 +125,42 @@ def add_evaluate(subparsers) -> None:
     what.add_argument(
         "--seed",
         type=int,
+        metavar="N",
         default=2008065,
         help="every random stream (splits, networks, bootstraps) derives from it "
         "(default: %(default)s)",
     )
     cls = p.add_argument_group("the challenge's classifier (its --cls_ options)")
     defaults = ev.ChallengeClassifierConfig()
-    cls.add_argument("--cls-n-epochs", type=int, default=defaults.epochs, help="(default: 50)")
-    cls.add_argument("--cls-n-layer", type=int, default=defaults.n_layer, help="(default: 2)")
-    cls.add_argument("--cls-n-hidden", type=int, default=defaults.n_hidden, help="(default: 2048)")
     cls.add_argument(
-        "--cls-batch-size", type=int, default=defaults.batch_size, help="(default: 1000)"
+        "--cls-n-epochs", type=int, metavar="N", default=defaults.epochs, help="(default: 50)"
     )
-    cls.add_argument("--cls-lr", type=float, default=defaults.lr, help="(default: 2e-4)")
     cls.add_argument(
-        "--cls-dropout-probability", type=float, default=defaults.dropout, help="(default: 0)"
+        "--cls-n-layer", type=int, metavar="N", default=defaults.n_layer, help="(default: 2)"
+    )
+    cls.add_argument(
+        "--cls-n-hidden", type=int, metavar="N", default=defaults.n_hidden, help="(default: 2048)"
+    )
+    cls.add_argument(
+        "--cls-batch-size",
+        type=int,
+        metavar="N",
+        default=defaults.batch_size,
+        help="(default: 1000)",
+    )
+    cls.add_argument(
+        "--cls-lr", type=float, metavar="LR", default=defaults.lr, help="(default: 2e-4)"
+    )
+    cls.add_argument(
+        "--cls-dropout-probability",
+        type=float,
+        metavar="P",
+        default=defaults.dropout,
+        help="(default: 0)",
     )
     other = p.add_argument_group("the other metrics")
     other.add_argument(
-        "--prdc-k", type=int, default=5, help="nearest neighbours of PRDC (default: 5)"
+        "--prdc-k", type=int, metavar="K", default=5, help="nearest neighbours of PRDC (default: 5)"
     )
     other.add_argument(
         "--prdc-showers",
@@ -160,6 +178,7 @@ def add_evaluate(subparsers) -> None:
     run.add_argument(
         "--threads",
         type=int,
+        metavar="N",
         default=ev.available_threads(),
         help="CPU threads (default: the CPUs this process may use, %(default)s)",
     )
@@ -170,7 +189,11 @@ def add_evaluate(subparsers) -> None:
         help="where the challenge's network trains (default: a GPU if there is one)",
     )
     run.add_argument(
-        "--chunk", type=int, default=2000, help="showers read at a time (default: 2000)"
+        "--chunk",
+        type=int,
+        metavar="N",
+        default=2000,
+        help="showers read at a time (default: 2000)",
     )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     run.add_argument("--no-figures", action="store_true", help="the CSV files only")
