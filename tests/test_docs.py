@@ -8,7 +8,12 @@ import re
 import pytest
 from conftest import REPO
 
-DOCS = ["README.md", "config.yaml", "config/demo.yaml", "docs/science.md"]
+DOCS = [
+    "README.md",
+    "config.yaml",
+    "config/demo.yaml",
+    *sorted(str(p.relative_to(REPO)) for p in (REPO / "docs").glob("*.md")),
+]
 #: a dotted name under ganplify (a trailing dot or a placeholder like ``ganplify.jobs.<stage>``
 #: is prose, not a name)
 DOTTED = re.compile(r"\bganplify(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?![A-Za-z0-9_<])")
@@ -73,7 +78,9 @@ def _rules() -> set[str]:
     return names | set(re.findall(r"^rule (\w+):", (REPO / "Snakefile").read_text(), flags=re.M))
 
 
-@pytest.mark.parametrize("doc", ["README.md", "docs/science.md"])
+@pytest.mark.parametrize(
+    "doc", ["README.md", *sorted(str(p.relative_to(REPO)) for p in (REPO / "docs").glob("*.md"))]
+)
 def test_every_rule_the_docs_name_exists(doc):
     text = (REPO / doc).read_text()
     named = set(re.findall(r"\brules? `(\w+)`", text)) | set(re.findall(r"`(\w+)` rule", text))

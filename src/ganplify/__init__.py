@@ -10,6 +10,8 @@ and parts on the same floor meet only in the jobs layer:
                      ``calo.formats`` reads and writes files, the field's shower formats)
 4. ``jobs``          one module per ``rules/<stage>.smk``: reads files and the config, wires the
                      science together, writes files
+5. ``cli``           the ``ganplify`` command: single tasks on a user's files, through the same
+                     functions as the jobs
 
 Every module, by part:
 
@@ -21,6 +23,7 @@ Every module, by part:
 - :mod:`ganplify.core.checkpoint`   atomic checkpoints that resume only their own training
 - :mod:`ganplify.core.runtime`      job logging, stop signals, fault injection, exit code 75
 - :mod:`ganplify.core.slurm`        SLURM requests no node can satisfy, found before submission
+- :mod:`ganplify.core.progress`     progress bars of the command line's long steps
 - :mod:`ganplify.core.plotting`     the figures' style, without global matplotlib state
 - :mod:`ganplify.core.nets`         a plain MLP and seeded initialisation (shared torch helpers)
 - :mod:`ganplify.densities.truth`   camel back, ring and n-D shells (exact pdf, cdf, marginals)
@@ -48,6 +51,8 @@ Every module, by part:
 - :mod:`ganplify.dctr.judge`        the judge of a weight set, with its controls
 - :mod:`ganplify.dctr.metrics`      S², dilution r, eq. 9, AUC, JSD
 - :mod:`ganplify.dctr.distances`    the CaloChallenge's FPD and KPD (jetnet's definitions)
+- :mod:`ganplify.dctr.prdc`         precision, recall, density, coverage; with event weights
+- :mod:`ganplify.dctr.challenge_classifier`  the CaloChallenge's classifier metric (cls-high/low)
 - :mod:`ganplify.dctr.lowlevel`     the paper's 3D-CNN low-level classifier and its training loop
 - :mod:`ganplify.dctr.figures`      Figs. 1–8: toys, ratio panels, weights, correlations, summaries
 - :mod:`ganplify.calo.geometry`     the ILD-like Si-W calorimeter: slabs, X0, sampling, R_M
@@ -72,6 +77,9 @@ Every module, by part:
 - :mod:`ganplify.jobs.calo_classifiers`  rules/calo_classifiers.smk
 - :mod:`ganplify.jobs.calo_summary`      rules/calo_summary.smk
 - :mod:`ganplify.jobs.dctr_amplification`  rules/dctr_amplification.smk
+- :mod:`ganplify.cli.main`          the ``ganplify`` command and its subcommands (argparse)
+- :mod:`ganplify.cli.evaluate`      ``ganplify evaluate``: read, check, score, write
+- :mod:`ganplify.cli.figures`       the figures of ``ganplify evaluate``
 
 Heavy dependencies (matplotlib, torch) are imported only by the modules that need them, so a job
 that fits 100 points does not pay for them. Importing any module changes no global state.

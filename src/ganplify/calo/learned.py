@@ -350,7 +350,7 @@ class LearnedGenerator:
         self.decoder, self.stats, self.cfg = decoder.eval(), stats, cfg
 
     def generate(self, energies_gev, rng: np.random.Generator, shape, batch: int = 1000):
-        """Showers (n, *shape) MeV for ``energies_gev``; the latents, the hits and the hits'
+        """Showers ``(n, *shape)`` MeV for ``energies_gev``; the latents, the hits and the hits'
         energies are drawn from ``rng``."""
         import torch
 

@@ -371,7 +371,7 @@ def calibration_of(dctr: Mapping, section: Mapping) -> str:
     """The calibration of the classifier ``section`` selects: ``dctr.boosted.calibration`` for
     the boosted trees, ``dctr.calibration`` for the network. Per kind because they differ: the
     trees' out-of-fold h needs none, and a temperature fitted on the split that also stopped the
-    boosting shrinks their weights (benchmarks/results/*-peers)."""
+    boosting shrinks their weights (``benchmarks/results/*-peers``)."""
     if section["kind"] == "boosted":
         return dctr["boosted"]["calibration"]
     return dctr["calibration"]
