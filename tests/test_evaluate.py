@@ -195,7 +195,8 @@ def test_bad_files_stop_before_any_training(files, tmp_path, capsys, monkeypatch
         raise AssertionError("training started on a bad file")
 
     monkeypatch.setattr(ev, "classifier_metric", no_training)
-    monkeypatch.setattr("ganplify.jobs.common.cross_fit_job", no_training)
+    monkeypatch.setattr("ganplify.dctr.judge.judge_auc", no_training)
+    monkeypatch.setattr("ganplify.dctr.judge.judge", no_training)
     with h5py.File(files["generated"]) as f:
         e, s = f["incident_energies"][()], f["showers"][()]
     bad = tmp_path / "bad.h5"
