@@ -234,3 +234,46 @@ def test_the_schema_knows_exactly_the_registered_toys():
 
     schema = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())
     assert schema["$defs"]["toy"]["enum"] == list(TOYS)
+
+
+def _settings_classes():
+    from ganplify.calo.learned import VAEConfig
+    from ganplify.dctr.boosted import BoostedConfig
+    from ganplify.dctr.classifier import ClassifierConfig
+    from ganplify.dctr.lowlevel import LowLevelConfig
+    from ganplify.dctr.weights import WeightSettings
+    from ganplify.gan.models import GanArchitecture
+    from ganplify.gan.toy import ToyGanConfig
+    from ganplify.gan.training import TrainingConfig
+
+    return [
+        (WeightSettings, ("dctr", "weights")),
+        (BoostedConfig, ("dctr", "boosted")),
+        (ClassifierConfig, ("dctr", "classifier")),
+        (JudgeConfig, ("dctr", "judge")),
+        (ToyGanConfig, ("dctr", "toys", "gan")),
+        (LowLevelConfig, ("calorimeter", "ll")),
+        (VAEConfig, ("calorimeter", "trained")),
+        (TrainingConfig, ("gan", "training")),
+        (GanArchitecture, ("gan", "architecture")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "cls, section", _settings_classes(), ids=lambda v: getattr(v, "__name__", "")
+)
+def test_one_default_per_key(cls, section):
+    """A settings dataclass's default and config.yaml's value of the same key agree: one default
+    per key, whether a study runs from the config or a user calls the science API."""
+    import dataclasses
+
+    values = load_config(REPO / "config.yaml")
+    for key in section:
+        values = values[key]
+    for f in dataclasses.fields(cls):
+        if f.name not in values or f.default is dataclasses.MISSING:
+            continue
+        default, value = f.default, values[f.name]
+        if isinstance(default, tuple):
+            value = tuple(value)
+        assert default == value, f"{cls.__name__}.{f.name}: {default!r}, config.yaml {value!r}"

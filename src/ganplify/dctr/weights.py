@@ -34,8 +34,9 @@ EXTREME_FACTOR = 100.0
 @dataclass(frozen=True)
 class WeightSettings:
     clip_epsilon: float = 1e-6
-    #: upper limit of the density ratio h/(1 − h); None: no cap
-    cap: float | None = None
+    #: upper limit of the density ratio h/(1 − h); None: no cap. The study's default (config.yaml
+    #: dctr.weights.cap); tests/test_config.py keeps every settings default equal to the config's
+    cap: float | None = 50.0
     normalise: bool = True
     #: quantile bins per feature of the raking tables fitted out of sample by
     #: :func:`.reweighter.fit` (:mod:`.raking`); 0: no raking. Events of one feature are not
