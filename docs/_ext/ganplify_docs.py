@@ -5,7 +5,8 @@
   :func:`undescribed_keys` lists the keys that have none (``tests/test_docs_site.py`` fails on
   any);
 - :func:`results_index`: one row per folder of ``benchmarks/results/``, from the YAML front matter
-  of the folder's ``README.md`` (``date``, ``machine``, ``command``, ``headline``);
+  of the folder's ``README.md`` (``date``, ``machine``, ``command``, ``headline``; and for a
+  result a later method replaced, ``superseded_by``, a folder, and ``superseded_why``);
   :func:`results_problems` lists folders without a README or without those fields.
 
 As a Sphinx extension (``ganplify_docs`` in ``docs/conf.py``) it writes both pages into
@@ -207,6 +208,9 @@ def results_problems(results: Path = RESULTS) -> list[str]:
         for field in RESULT_FIELDS:
             if not str(meta.get(field) or "").strip():
                 problems.append(f"{folder.name}/README.md: front matter without '{field}'")
+        later = meta.get("superseded_by")
+        if later and not (results / str(later)).is_dir():
+            problems.append(f"{folder.name}/README.md: superseded_by {later!r} is no folder")
         named = RESULT_FOLDER.match(folder.name)
         if named is None:
             problems.append(f"{folder.name}: not named <machine>-<YYYY-MM-DD>[-topic]")
@@ -233,9 +237,13 @@ def results_index(results: Path = RESULTS) -> str:
             "",
             str(meta["headline"]),
             "",
-            f"`benchmarks/results/{name}/README.md` · command: `{command}`",
-            "",
         ]
+        if meta.get("superseded_by"):
+            lines += [
+                f"**Superseded** by `{meta['superseded_by']}`: {meta.get('superseded_why', '')}",
+                "",
+            ]
+        lines += [f"`benchmarks/results/{name}/README.md` · command: `{command}`", ""]
     return "\n".join(lines)
 
 

@@ -333,8 +333,10 @@ def ll_dctr(
     w_fit, diag = rw.weights_from_h(cf.h_gen, folds=cf.repeat_fold_gen)
     rw.save(model_out)
     stored = rw_module.load(model_out, features=ll_input_name(detector))
+    for member in stored.members:  # loaded on the CPU: predict where the job trained
+        member.classifier.model.to(device)
     h_eval = ll_predict(
-        stored.h, *parts["evaluation_generated"], detector, workers=workers, device="cpu"
+        stored.h, *parts["evaluation_generated"], detector, workers=workers, device=device
     )
     w_eval, eval_diag = stored.weights_from_h(h_eval)
     h = np.concatenate([cf.h_truth, cf.h_gen])
