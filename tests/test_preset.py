@@ -252,7 +252,7 @@ def test_bad_files_stop_the_plan(tmp_path, good_files, case, dataset, message):
 
 
 @pytest.mark.parametrize(
-    "sample, value, message",
+    "sample, value, msg",
     [
         ("truth", -0.5, "negative energies in 1 shower(s), the first is shower 131"),
         ("generated", np.nan, "NaN or inf values in 1 shower(s), the first is shower 131"),
