@@ -2,7 +2,9 @@
 
 ``ganplify evaluate`` scores a generator's showers (a CaloChallenge file, optionally with
 per-shower weights) against a reference file, in the conventions of the challenge's
-``evaluate.py``. Subcommands are registered in :data:`COMMANDS`, each a function that adds its
+``evaluate.py``; ``ganplify reweight fit`` fits the stored DCTR reweighter of a generator's file
+towards a reference file and ``ganplify reweight apply`` weights new showers with it
+(:mod:`.reweight`). Subcommands are registered in :data:`COMMANDS`, each a function that adds its
 parser and one that runs it.
 """
 
@@ -251,8 +253,264 @@ def run_evaluate(args) -> int:
     return 0
 
 
+REWEIGHT_HELP = "fit the DCTR reweighter of a generator's showers, or weight new showers with it"
+
+REWEIGHT_DESCRIPTION = textwrap.dedent(
+    """\
+    DCTR reweighting of a generator's calorimeter showers towards reference (Geant4) showers
+    of the same CaloChallenge data set: a classifier h learns to tell reference (label 1) from
+    generated showers (label 0) on their high-level features (the challenge's cls-high
+    vector: log10 E_inc, layer energies, centres, widths, sparsity), and each generated shower
+    gets the weight w = h / (1 - h), capped and normalised. Because the inputs hold the
+    incident energy, the weights are conditional, w(x | E).
+
+      fit     fit the reweighter on two files and store it; weights and a first check
+      apply   weight the showers of another file of the same generator with a stored one
+
+    Both are the workflow's own steps (the study of config/calochallenge.yaml); run
+    'ganplify reweight fit --help' for the details.
+    """
+)
+
+FIT_DESCRIPTION = textwrap.dedent(
+    """\
+    Fit the DCTR reweighter of the generator's showers (--generated) towards the reference
+    showers (--reference), store it, and check it on showers it never saw.
+
+    Of each file a random share (--evaluation-fraction, default the config's
+    calorimeter.evaluation_fraction, 0.5) is held out for evaluation, drawn from the config's
+    seed: the same showers on every run. The rest, the fitting showers, trains the classifier:
+    the config's high-level reweighter (calorimeter.hl and dctr: boosted trees by default),
+    cross-fitted over dctr.folds folds, so that each fitting shower also gets a weight from
+    classifiers that never saw it.
+
+    The stored reweighter then weights the generator's evaluation showers, and the judge -
+    fresh boosted trees (dctr.judge) trained and scored on held-out halves - tells the
+    reference's evaluation showers from them. Its AUC is 0.5 when the weights make the
+    generator indistinguishable (as far as trees on cls-high can tell), with two controls:
+    the same judge on the unweighted showers (what the weights changed), and reference
+    against reference carrying the weights (about 0.5 whatever the weights).
+
+    Files are in the challenge's format ('incident_energies' (N, 1) in MeV, 'showers'
+    (N, voxels) in MeV), checked before any work (voxel count of the data set, incident
+    energies, NaN, negative energies, lengths) and read in chunks. Writes into --out:
+      reweighter.h5         the stored reweighter (for 'ganplify reweight apply')
+      weights.h5            'weights': the fitting showers' (out of fold); 'evaluation/weights':
+                            the evaluation showers'; 'fit/generated_index' and
+                            'evaluation/generated_index': which showers of --generated they are
+      judge.h5              the judge's AUCs and outputs
+      features/             the showers' features, and which are evaluation showers
+    """
+)
+
+FIT_EPILOG = textwrap.dedent(
+    """\
+    examples:
+      ganplify reweight fit -r dataset_1_photons_1.hdf5 -i my_gen.hdf5 -d 1-photons --out rw/
+      ganplify reweight fit -r ref.h5 -i gen.h5 -d 2 --evaluation-fraction 0.3 --out rw/
+      ganplify reweight fit -r ref.h5 -i gen.h5 -d 2 --config my_settings.yaml --out rw/
+
+    Then weight more showers of the same generator, and score them against a second reference
+    file:
+      ganplify reweight apply --model rw/reweighter.h5 -i my_gen_2.hdf5 -d 1-photons \\
+          --out my_gen_2_weights.h5
+      ganplify evaluate -r dataset_1_photons_2.hdf5 -i my_gen_2.hdf5 -d 1-photons \\
+          --weights my_gen_2_weights.h5 --out eval/
+    """
+)
+
+APPLY_DESCRIPTION = textwrap.dedent(
+    """\
+    Weight every shower of a file (--generated) with a stored reweighter (--model, from
+    'ganplify reweight fit' or a workflow run's reweighter_hl.h5): no refit. The showers must
+    come from the generator the reweighter was fitted on, and be of the same data set.
+
+    The model file is refused, with its name, when it was changed or damaged after it was
+    written (its checksum), written by another ganplify version, or fitted on other inputs
+    than this data set's (e.g. a dataset 2 model on dataset 1 showers). The showers file is
+    checked before any work, as 'fit' checks its files.
+
+    Writes --out (HDF5): 'weights', one per shower in the file's order (what 'ganplify
+    evaluate --weights' reads), and 'h', the calibrated classifier output.
+    """
+)
+
+
+def _add_files(group, *, reference: bool) -> None:
+    if reference:
+        group.add_argument(
+            "--reference",
+            "-r",
+            required=True,
+            metavar="REF.h5",
+            help="reference showers (Geant4), CaloChallenge format",
+        )
+    group.add_argument(
+        "--generated",
+        "--input_file",
+        "-i",
+        required=True,
+        metavar="GEN.h5",
+        help="the generator's showers, CaloChallenge format",
+    )
+    group.add_argument(
+        "--dataset",
+        "-d",
+        required=True,
+        choices=list(ev.DATASETS),
+        help="the CaloChallenge data set of the showers",
+    )
+
+
+def _add_running(group) -> None:
+    group.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        default=ev.available_threads(),
+        help="CPU threads (default: the CPUs this process may use, %(default)s)",
+    )
+    group.add_argument(
+        "--chunk",
+        type=int,
+        metavar="N",
+        default=10_000,
+        help="showers read and turned into features at a time (default: %(default)s)",
+    )
+    group.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+
+def add_reweight(subparsers) -> None:
+    p = subparsers.add_parser(
+        "reweight",
+        help=REWEIGHT_HELP,
+        description=REWEIGHT_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(title="steps", dest="step", required=True, metavar="STEP")
+
+    fit = sub.add_parser(
+        "fit",
+        help="fit the reweighter on reference and generated showers, store it, weight, judge",
+        description=FIT_DESCRIPTION,
+        epilog=FIT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    files = fit.add_argument_group("files")
+    _add_files(files, reference=True)
+    files.add_argument(
+        "--out",
+        "--output_dir",
+        required=True,
+        metavar="DIR",
+        help="folder for reweighter.h5, weights.h5, judge.h5 and features/ (created if missing)",
+    )
+    how = fit.add_argument_group("the fit")
+    how.add_argument(
+        "--evaluation-fraction",
+        type=float,
+        metavar="F",
+        help="share of each file's showers held out for evaluation, at random from the seed "
+        "(default: the config's calorimeter.evaluation_fraction)",
+    )
+    how.add_argument(
+        "--config",
+        nargs="+",
+        default=[],
+        metavar="CONFIG.yaml",
+        help="config files merged over the repository's config.yaml, as snakemake "
+        "--configfile merges them: the seed, the reweighter (calorimeter.hl, dctr) and the "
+        "judge (dctr.judge) (default: config.yaml alone)",
+    )
+    _add_running(fit.add_argument_group("running"))
+    fit.set_defaults(run=run_reweight_fit)
+
+    app = sub.add_parser(
+        "apply",
+        help="weight the showers of another file of the generator with a stored reweighter",
+        description=APPLY_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    files = app.add_argument_group("files")
+    files.add_argument(
+        "--model",
+        "-m",
+        required=True,
+        metavar="REWEIGHTER.h5",
+        help="the stored reweighter: reweighter.h5 of 'ganplify reweight fit'",
+    )
+    _add_files(files, reference=False)
+    files.add_argument(
+        "--out",
+        "-o",
+        required=True,
+        metavar="WEIGHTS.h5",
+        help="the weights file to write",
+    )
+    _add_running(app.add_argument_group("running"))
+    app.set_defaults(run=run_reweight_apply)
+
+
+def run_reweight_fit(args) -> int:
+    from . import reweight as rw
+
+    settings = rw.FitSettings(
+        dataset=args.dataset,
+        config=rw.read_config(args.config),
+        evaluation_fraction=args.evaluation_fraction,
+        threads=args.threads,
+        chunk=args.chunk,
+        show_progress=not args.quiet,
+    )
+    r = rw.fit(args.reference, args.generated, args.out, settings)
+    (ref_eval, ref_n), (gen_eval, gen_n) = r["split"]["reference"], r["split"]["generated"]
+    d, j = r["evaluation_diagnostics"], r["judge"]
+    spec = r["spec"]
+    print(
+        f"\nHeld out for evaluation, at random from the seed ({r['seed']}): "
+        f"{100 * r['fraction']:g} % of each file:\n"
+        f"  reference {ref_eval} of {ref_n} showers, generated {gen_eval} of {gen_n}.\n"
+        f"Reweighter ({spec['classifier']['kind']}, {spec['folds']} folds, calibration "
+        f"{spec['calibration']}, cap {spec['weights']['cap']}) fitted on the other "
+        f"{ref_n - ref_eval} + {gen_n - gen_eval} showers in {r['fit_seconds']:.0f} s\n"
+        f"  (its out-of-fold AUC on them, {r['fit_auc']:.3f}, is a diagnostic, not a score).\n"
+        f"Weights of the {d['n']} evaluation showers: N_eff/N {d['n_eff_fraction']:.3f}, "
+        f"median {d['median']:.3g}, largest {d['max']:.3g}, capped {d['n_capped']}.\n"
+        f"\nThe judge ({j['trees']} boosted trees; the evaluation showers, held-out halves):\n"
+        f"  {'reference vs weighted generated':<40}AUC {j['auc']:.3f} ± {j['auc_err']:.3f}\n"
+        f"  {'reference vs unweighted generated':<40}AUC {j['auc_unweighted']:.3f} ± "
+        f"{j['auc_unweighted_err']:.3f}   (control: what the weights changed)\n"
+        f"  {'reference vs reference with the weights':<40}AUC {j['auc_null']:.3f} ± "
+        f"{j['auc_null_err']:.3f}   (control: about 0.5 whatever the weights)\n"
+        f"0.5: indistinguishable; a first check only, for the full scores run "
+        f"'ganplify evaluate' with the weights.\n"
+    )
+    files = r["files"]
+    print(
+        f"Written to {args.out}/: {files['model'].name} (the stored reweighter), "
+        f"{files['weights'].name}, {files['judge'].name}, features/"
+    )
+    return 0
+
+
+def run_reweight_apply(args) -> int:
+    from . import reweight as rw
+
+    settings = rw.ApplySettings(
+        dataset=args.dataset, threads=args.threads, chunk=args.chunk, show_progress=not args.quiet
+    )
+    r = rw.apply(args.model, args.generated, args.out, settings)
+    d = r["diagnostics"]
+    print(
+        f"\nWeights of {r['n']} showers: N_eff/N {d['n_eff_fraction']:.3f}, median "
+        f"{d['median']:.3g}, largest {d['max']:.3g}, capped {d['n_capped']}.\n"
+        f"Written to {args.out} (dataset 'weights', one per shower in the file's order)"
+    )
+    return 0
+
+
 #: subcommand → the function that adds its parser
-COMMANDS = {"evaluate": add_evaluate}
+COMMANDS = {"evaluate": add_evaluate, "reweight": add_reweight}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -277,7 +535,8 @@ def main(argv=None) -> int:
     try:
         return args.run(args)
     except (ev.EvaluateError, ValueError) as err:  # bad input: a named problem, no traceback
-        print(f"ganplify {args.command}: error: {err}", file=sys.stderr)
+        command = " ".join(filter(None, (args.command, getattr(args, "step", None))))
+        print(f"ganplify {command}: error: {err}", file=sys.stderr)
         return 2
 
 
