@@ -123,6 +123,9 @@ def test_a_changed_model_is_refused_by_name(fitted, files, tmp_path, capsys, mon
 
 
 def test_a_dataset_2_model_is_refused_on_dataset_1_showers(files, tmp_path, capsys, monkeypatch):
+    # datasets 2 and 3 have the same features: the geometry in every name tells them apart
+    assert hl_names("dataset2") != hl_names("dataset3")
+    assert len(hl_names("dataset2")) == len(hl_names("dataset3"))
     names = hl_names("dataset2")
     rng = np.random.default_rng(0)
     x_t, x_g = rng.normal(size=(200, len(names))), rng.normal(0.3, size=(200, len(names)))

@@ -223,7 +223,9 @@ def test_weights_clip_cap_normalise_and_initial_weights(caplog):
     np.testing.assert_allclose(w, w0 * ratio * w0.sum() / np.sum(w0 * ratio))
     assert w.sum() == pytest.approx(w0.sum())  # mean weight = mean initial weight
     with caplog.at_level(logging.WARNING, logger="ganplify.dctr"):
-        _, d = dctr_weights(np.r_[np.full(99, 0.5), 0.9999], WeightSettings(cap=None, normalise=False))
+        _, d = dctr_weights(
+            np.r_[np.full(99, 0.5), 0.9999], WeightSettings(cap=None, normalise=False)
+        )
     assert d.n_extreme == 1 and "exceed 100 x the median" in caplog.text
     assert d.median == 1.0 and d.max == pytest.approx(9999, rel=1e-6)
 

@@ -48,8 +48,10 @@ def hl_inputs(features_file, detector, part: str | None = None) -> np.ndarray:
 
 
 def hl_names(detector) -> list[str]:
-    """The names of the HL classifier's inputs."""
-    return list(feature_set(detector_from_config(detector)).hl_names)
+    """The names of the HL classifier's inputs, each with its geometry's (datasets 2 and 3 have
+    the same cls-high features: a reweighter of one must not weight showers of the other)."""
+    geometry = detector_from_config(detector)
+    return [f"{geometry.name}: {name}" for name in feature_set(geometry).hl_names]
 
 
 def events_of(features_file, part: str) -> tuple[str, np.ndarray]:
