@@ -20,7 +20,9 @@ Files: ``{calo}/amplification/reference.h5`` (the reference's observables),
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -113,9 +115,6 @@ def amplification_run(
     the training showers, the generated and the weighted ones. The reweighter is fitted on the
     training showers against one draw of the generator and weights another (the scored one)."""
     inject_fault(out)
-    import tempfile
-    from pathlib import Path
-
     geometry = detector_from_config(detector)
     features = feature_set(geometry)
     spectrum = spectrum_from_config(incident_energy, geometry)

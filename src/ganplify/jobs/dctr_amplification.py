@@ -14,8 +14,11 @@ generator's run, so the gather, saturation and figures treat it as one more gene
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
+import h5py
 import numpy as np
 
 from ..amplification.cells import prefix_fractions
@@ -41,8 +44,6 @@ def regenerate(generator_path, n: int, *, seed: int, purpose: str) -> np.ndarray
     arch = GanArchitecture.from_config(attrs["architecture"], dim=dim)
     G = Generator(members, arch)
     state = {}
-    import h5py
-
     with h5py.File(generator_path, "r") as f:
         for name, item in f["generator"].items():
             state[name] = torch.from_numpy(item[()])
@@ -95,9 +96,6 @@ def reweight_run(
     events = read_dataset(generator_path, "generated").astype(np.float64)
     sizes = read_dataset(generator_path, "n_generated")
     fit_events = regenerate(generator_path, fit_generated, seed=seed, purpose="generate_fit")
-    import tempfile
-    from pathlib import Path
-
     with tempfile.TemporaryDirectory() as tmp:
         weights_file = Path(tmp) / "weights.h5"
         _, fit_diag, diag = reweight_job(
