@@ -262,10 +262,12 @@ def _ratio(a, mse) -> np.ndarray:
 
 
 def _interval(a_rep, mse_rep, confidence_level) -> tuple[np.ndarray, np.ndarray]:
-    boot = _ratio(a_rep[:, None], mse_rep)
+    """Percentile interval of N_eq = A/mse over the replicas, taken on mse/A (finite, and
+    monotone in N_eq) so that replicas with no positive error (N_eq = inf) order correctly."""
     alpha = 0.5 * (1.0 - confidence_level)
-    lo, hi = np.quantile(boot, [alpha, 1.0 - alpha], axis=0)
-    return lo, hi
+    ratio = np.asarray(mse_rep, dtype=float) / np.asarray(a_rep, dtype=float)[:, None]
+    r_lo, r_hi = np.quantile(ratio, [alpha, 1.0 - alpha], axis=0)
+    return _ratio(1.0, r_hi), _ratio(1.0, r_lo)
 
 
 def combine_forecasts(forecasts: Sequence[AmplificationForecast]) -> AmplificationForecast:
