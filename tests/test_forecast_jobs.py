@@ -144,3 +144,63 @@ def test_the_study_table_puts_the_forecast_beside_the_measurement(samples, tmp_p
     # without a GAN to measure: the forecast alone
     alone = forecast_study([block], tmp_path / "g.csv", None, errors_h5=None, **common)
     assert all(np.isnan(r["measured_n_equiv"]) and r["verdict"] == "" for r in alone)
+
+
+def test_a_users_generated_files_are_forecast_with_no_truth_beyond_the_training_sample(tmp_path):
+    """kind: file on the calorimeter side: three members' shower files (the simulator with its
+    shower depth shifted member by member, standing in for bootstrap-trained generators) against
+    the training sample's quantiles alone; the output says there is no truth beyond it."""
+    from dataclasses import replace
+
+    from ganplify.calo.features import feature_set
+    from ganplify.calo.formats import ShowerWriter
+    from ganplify.calo.geometry import ILD
+    from ganplify.calo.simulator import FASTSIM, TRUTH, simulate
+    from ganplify.core.io import write_h5
+    from ganplify.jobs.calo_forecast import (
+        COLUMNS,
+        NO_TRUTH,
+        calo_forecast,
+        file_member_observables,
+    )
+
+    features = feature_set(ILD)
+    training = tmp_path / "training.h5"
+    write_h5(
+        training,
+        {
+            "observables": features.compute(simulate(400, seeding.rng(0, "t"), model=TRUTH)),
+            "incident_energy": np.full(400, 50.0),
+        },
+        {"observables": features.names},
+    )
+    members = []
+    for m, scale in enumerate((0.96, 1.0, 1.04)):
+        model = replace(FASTSIM, depth_scale=FASTSIM.depth_scale * scale)
+        path = tmp_path / f"member{m}.h5"
+        with ShowerWriter(path, "getting_high") as w:
+            w.append(np.full(300, 50.0), simulate(300, seeding.rng(0, "m", m), model=model))
+        members.append(tmp_path / f"obs{m}.h5")
+        file_member_observables([str(path)], "auto", members[-1], detector="ild")
+    rows = calo_forecast(
+        training,
+        members,
+        tmp_path / "forecast.csv",
+        tmp_path / "forecast.png",
+        calo="ild",
+        n_train=None,
+        quantiles=5,
+        n_generated=[300, 3000],
+        n_resamples=50,
+        confidence_level=0.68,
+        seed=1,
+    )
+    table = pd.read_csv(tmp_path / "forecast.csv")
+    assert list(table.columns) == COLUMNS and len(table) == len(rows)
+    assert (table.truth == NO_TRUTH).all() and (table.n_train == 400).all()
+    assert table.measured_n_equiv.isna().all() and table.misspecification.isna().all()
+    whole = table[table.observable == "all"]
+    assert list(whole.n_generated) == [300.0, 3000.0, float("inf")]
+    assert whole.forecast_n_equiv.is_monotonic_increasing
+    assert table.observable.nunique() > 10  # every observable on its own, too
+    assert (tmp_path / "forecast.png").stat().st_size > 5000

@@ -343,7 +343,13 @@ def shower_amplification_figure(rows: Sequence[Mapping], title: str = ""):
 
 
 @styled
-def forecast_figure(rows: Sequence[Mapping], title: str = "", *, panel_key: str = "K"):
+def forecast_figure(
+    rows: Sequence[Mapping],
+    title: str = "",
+    *,
+    panel_key: str = "K",
+    measured_label: str = "measured (truth), GAN",
+):
     """Forecast G(M) (line and its member-bootstrap band; dotted: its M → ∞ limit) beside the
     measured G of the study's GAN (points, bootstrap interval over runs) and, dashed, the
     forecast with the truth's mis-specification term added; one panel per ``panel_key`` value.
@@ -379,7 +385,7 @@ def forecast_figure(rows: Sequence[Mapping], title: str = "", *, panel_key: str 
             )
             ax.errorbar(
                 m, g, yerr=np.nan_to_num(np.clip(err, 0, None)), marker="o", ls="none", capsize=3,
-                color=approaches.color("gan"), label="measured (truth), GAN",
+                color=approaches.color("gan"), label=measured_label,
             )  # fmt: skip
         corrected = col("corrected_amplification")
         if np.isfinite(corrected).any():
@@ -396,6 +402,6 @@ def forecast_figure(rows: Sequence[Mapping], title: str = "", *, panel_key: str 
     axes[0, 0].set_ylabel("amplification $G = N_\\mathrm{eq} / N_\\mathrm{train}$")
     axes[0, 0].legend(frameon=False, fontsize=8)
     if title:
-        fig.suptitle(title, fontsize=12)
+        fig.suptitle(title, fontsize=12 if len(panels) > 1 else 10)
     fig.tight_layout()
     return fig

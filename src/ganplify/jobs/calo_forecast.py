@@ -35,7 +35,7 @@ from ..calo import formats
 from ..calo.detector import detector_from_config, spectrum_from_config
 from ..calo.features import feature_set
 from ..core import seeding
-from ..core.io import provenance, read_attrs, read_dataset, write_h5
+from ..core.io import provenance, read_attrs, read_dataset, write_csv, write_h5
 from ..core.runtime import inject_fault, stop_on_signals
 from .calo_showers import read_features
 from .common import torch_device
@@ -185,8 +185,6 @@ def calo_forecast(
     learned ensemble whose generator is measured): the reference's cells and probabilities, and
     the measured curve of ``measured_run`` (its ``generated/curve``) at the forecast's M.
     """
-    import pandas as pd
-
     obs_train, _ = read_features(training_features)
     n = len(obs_train) if n_train is None else int(n_train)
     obs_train = obs_train[:n]
@@ -233,8 +231,7 @@ def calo_forecast(
     for o, name in enumerate(cells.names):
         fc = forecast(groups == o, str(o))
         rows += _rows(calo, name, fc, int((groups == o).sum()), None, truth_label)
-    table = pd.DataFrame(rows, columns=COLUMNS)
-    table.to_csv(out_csv, index=False)
+    write_csv(out_csv, rows, COLUMNS)
     top = everything
     log.info(
         "%s: %d members, n_train %d; forecast G %.2f (%.2f-%.2f) at M = %d, %.2f for M -> inf; "
@@ -253,12 +250,13 @@ def calo_forecast(
         from ..amplification.figures import forecast_figure
 
         fig = forecast_figure(
-            [r | {"K": "all observables"} for r in rows if r["observable"] == "all"],
-            title=f"{calo}: forecast amplification (truth: {truth_label.split(':')[0]})",
-            panel_key="K",
+            [r for r in rows if r["observable"] == "all"],
+            title=f"{calo}, truth: {truth_label.split(':')[0]}",
+            panel_key="observable",
+            measured_label="measured (reference truth)",
         )
         fig.savefig(out_png, dpi=130)
-    return table
+    return rows
 
 
 def _rows(calo, observable, fc, n_cells, measured, truth_label) -> list[dict]:
