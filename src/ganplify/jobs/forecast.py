@@ -141,7 +141,9 @@ def train_forecast_block(
         ),
     )
     Path(checkpoint).unlink(missing_ok=True)
-    log.info("wrote %s: %d runs x %d members, %d events each", out, len(indices), members, n)
+    log.info(
+        "wrote %s: %d runs x %d members, %d events each", out, len(indices), members, n_generated
+    )
 
 
 def read_members(block_files: Sequence) -> dict[int, dict[int, np.ndarray]]:
