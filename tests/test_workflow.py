@@ -97,6 +97,10 @@ def test_full_config_plans_the_papers_study(tmp_path):
             assert per_study[(rule, study)] == 1, (rule, study)
     counts = job_counts(out)
     assert counts["sample"] == 500 and counts["train_block"] == 55
+    # the forecast: 10 runs x 10 bootstrap members per study in one block of 100 GANs; the learned
+    # shower generator's 10 members
+    assert counts["train_forecast_block"] == 5 and counts["forecast"] == 5
+    assert counts["calo_forecast_member"] == 10 and counts["calo_forecast"] == 1
     assert counts["amplification_vs_ntrain"] == counts["plot_amplification_vs_ntrain"] == 1
 
 

@@ -101,8 +101,11 @@ class AmplificationForecast:
 
     def n_equiv_with_misspecification(self) -> np.ndarray:
         """N_eq(M) had the forecast seen the mis-specification term too: A / (mse + misspec),
-        what the truth says the generator is worth (NaN without a truth)."""
-        return self.noise_scale / (self.mse + self.misspecification)
+        what the truth says the generator is worth (NaN without a truth). A negative estimate
+        (the members' mean closer to the truth than their spread allows: the spread over-counts
+        the error, e.g. members on resamples vary more than generators on fresh samples) adds
+        nothing: a squared bias is not negative."""
+        return self.noise_scale / (self.mse + max(self.misspecification, 0.0))
 
 
 def _group_mean(values, groups) -> np.ndarray:
