@@ -52,6 +52,8 @@ localrules:
     plot_quantile_errors,
     plot_training,
     saturation,
+    forecast,
+    calo_forecast,
     export_config,
 
 
@@ -187,6 +189,38 @@ def size_study_tables(wildcards):
         f"results/{name}/equivalent_events.csv"
         for name, _ in SIZE_GROUPS[wildcards.study]
     ]
+
+
+# -- rules/forecast.smk -------------------------------------------------------------------------
+
+#: The forecast's settings (docs/science.md §1.7); a config without the section forecasts nothing.
+FORECAST = config.get("forecast") or {}
+#: The studies whose GAN's amplification is forecast: `forecast.studies` among those run.
+FORECAST_STUDIES = [s for s in FORECAST.get("studies", []) if s in STUDIES]
+
+
+def forecast_blocks(study):
+    """The runs of each forecast block of `study`: the first `forecast.runs` runs (at most the
+    study's), `gan.pack` GANs per block counting every bootstrap member."""
+    n = min(int(FORECAST["runs"]), study_n_samples(config, study))
+    size = max(1, config["gan"]["pack"] // int(FORECAST["members"]))
+    return [list(range(lo, min(lo + size, n))) for lo in range(0, n, size)]
+
+
+def forecast_block_samples(wildcards):
+    runs = forecast_blocks(wildcards.study)[int(wildcards.block)]
+    return [f"results/{wildcards.study}/samples/{i}.h5" for i in runs]
+
+
+def forecast_inputs(wildcards):
+    """The study's forecast blocks, and its gathered errors where a GAN measures the truth."""
+    blocks = range(len(forecast_blocks(wildcards.study)))
+    out = {
+        "blocks": [f"results/{wildcards.study}/forecast/blocks/{b}.h5" for b in blocks]
+    }
+    if "gan" in RUN_APPROACHES:
+        out["errors"] = f"results/{wildcards.study}/quantile_errors.h5"
+    return out
 
 
 # -- rules/plots.smk ----------------------------------------------------------------------------
@@ -365,6 +399,82 @@ def calo_amplification_runs(wildcards):
     ]
 
 
+# -- rules/calo_forecast.smk ---------------------------------------------------------------------
+
+#: calorimeter.forecast: the studies whose generator ensemble is forecast, among those run.
+CALO_FORECAST = config["calorimeter"].get("forecast") or {}
+CALO_FORECAST_RUN = [c for c in CALO_FORECAST.get("run", []) if c in CALO_RUN]
+
+
+def calo_forecast_size(calo):
+    """A learned ensemble's training size: its n_train, or the whole truth sample."""
+    ens = CALO_FORECAST["ensembles"][calo]
+    return int(ens.get("n_train", sum(s.n for s in SEGMENTS[calo]["truth"])))
+
+
+def calo_forecast_measured(calo):
+    """Whether the truth checks the forecast: a learned ensemble whose generator
+    calorimeter.amplification measures at the same training size."""
+    ens = CALO_FORECAST["ensembles"][calo]
+    return (
+        ens["kind"] == "trained"
+        and (calo, calo_forecast_size(calo)) in AMPLIFICATION_RUNS
+    )
+
+
+def calo_forecast_member(wildcards):
+    """What member {member} of the study's ensemble is made of (only that member's settings)."""
+    calo, ens = wildcards.calo, CALO_FORECAST["ensembles"][wildcards.calo]
+    if ens["kind"] == "file":
+        return {"kind": "file"} | dict(ens["members"][int(wildcards.member)])
+    return {
+        "kind": "trained",
+        "n_showers": ens["n_showers"],
+        "segments": training_segments(
+            SEGMENTS[calo]["truth"], calo_forecast_size(calo), calo
+        ),
+        "training": generator_training(
+            config["calorimeter"]["trained"], CALO[calo]["generator"]
+        ),
+    }
+
+
+def calo_forecast_member_files(wildcards):
+    member = calo_forecast_member(wildcards)
+    if member["kind"] == "file":
+        return list(member["paths"])
+    return sorted({s[0] for s in member["segments"]})
+
+
+def calo_forecast_training_size(wildcards):
+    """The training sample's size: the learned ensemble's, the whole truth for files (None)."""
+    ens = CALO_FORECAST["ensembles"][wildcards.calo]
+    return calo_forecast_size(wildcards.calo) if ens["kind"] == "trained" else None
+
+
+def calo_forecast_quantiles(wildcards):
+    """Cells per observable: the measurement's where the truth checks the forecast."""
+    if calo_forecast_measured(wildcards.calo):
+        return config["calorimeter"]["amplification"]["quantiles"]
+    return CALO_FORECAST["quantiles"]
+
+
+def calo_forecast_inputs(wildcards):
+    calo, ens = wildcards.calo, CALO_FORECAST["ensembles"][wildcards.calo]
+    b = len(ens["members"]) if ens["kind"] == "file" else int(ens["members"])
+    out = {
+        "training": f"results/calorimeter/{calo}/truth/features.h5",
+        "members": [
+            f"results/calorimeter/{calo}/forecast/members/{m}.h5" for m in range(b)
+        ],
+    }
+    if calo_forecast_measured(calo):
+        folder = f"results/calorimeter/{calo}/amplification"
+        out["reference"] = f"{folder}/reference.h5"
+        out["measured"] = f"{folder}/{calo_forecast_size(calo)}.h5"
+    return out
+
+
 # -- final targets ------------------------------------------------------------------------------
 
 
@@ -417,4 +527,14 @@ def final_outputs():
                 study=study,
                 approach=TRAINED,
             )
+    for study in FORECAST_STUDIES:
+        out += [
+            f"results/{study}/forecast.csv",
+            f"results/{study}/figures/forecast.png",
+        ]
+    for calo in CALO_FORECAST_RUN:
+        out += [
+            f"results/calorimeter/{calo}/forecast.csv",
+            f"results/calorimeter/{calo}/figures/forecast.png",
+        ]
     return out

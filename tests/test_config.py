@@ -277,3 +277,60 @@ def test_one_default_per_key(cls, section):
         if isinstance(default, tuple):
             value = tuple(value)
         assert default == value, f"{cls.__name__}.{f.name}: {default!r}, config.yaml {value!r}"
+
+
+@pytest.mark.parametrize(
+    "mutate, fragment",
+    [
+        (lambda c: c["forecast"].update(members=1), "'forecast.members': 1 is less than"),
+        (lambda c: c["forecast"].update(runs=0), "'forecast.runs'"),
+        (lambda c: c["forecast"].update(n_generated=10), "'forecast.n_generated'"),
+        (lambda c: c["forecast"].update(resamples="many"), "'forecast.resamples'"),
+        (lambda c: c["forecast"].update(member=3), "unknown config key(s) ['member']"),
+        (lambda c: c["forecast"].pop("studies"), "'studies' is a required property"),
+        # a study at one of its sizes, by the size's own name
+        (lambda c: c["forecast"].update(studies=["camelback_1d_n500"]), "'forecast.studies[0]'"),
+        (
+            lambda c: c["studies"]["ring_2d"].update(n_train=105),
+            "'forecast.studies[3]': study 'ring_2d' has n_train 105",
+        ),
+        (
+            lambda c: c["calorimeter"]["forecast"].update(run=["dataset2"]),
+            "'calorimeter.forecast.run[0]': study 'dataset2' has no entry",
+        ),
+        (
+            lambda c: c["calorimeter"]["forecast"].update(run=["nowhere"]),
+            "'calorimeter.forecast.run[0]': no calorimeter study 'nowhere'",
+        ),
+        (
+            lambda c: c["calorimeter"]["forecast"]["ensembles"]["dataset1_photons"].update(
+                n_train=10**6
+            ),
+            "'calorimeter.forecast.ensembles.dataset1_photons.n_train'",
+        ),
+        (
+            lambda c: c["calorimeter"]["forecast"]["ensembles"].update(
+                ild={"kind": "file", "members": [{"paths": ["a.h5"]}]}
+            ),
+            "'calorimeter.forecast.ensembles.ild'",
+        ),
+        (
+            lambda c: c["calorimeter"]["forecast"]["ensembles"].update(
+                dataset9={"kind": "trained", "members": 2, "n_showers": 100}
+            ),
+            "'calorimeter.forecast.ensembles.dataset9': no calorimeter study",
+        ),
+        (lambda c: c["calorimeter"]["forecast"].update(quantiles=1), "calorimeter.forecast"),
+    ],
+)
+def test_bad_forecast_values_name_their_key(config, mutate, fragment):
+    mutate(config)
+    with pytest.raises(ConfigError) as err:
+        validate_config(config)
+    assert fragment in str(err.value)
+
+
+def test_a_config_without_the_forecast_sections_is_valid(config):
+    config.pop("forecast")
+    config["calorimeter"].pop("forecast")
+    validate_config(config)

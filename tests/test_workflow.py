@@ -11,7 +11,7 @@ import torch
 import yaml
 from conftest import DEMO_CONFIGS, REPO, run, snakemake_cmd
 
-from ganplify.amplification.tables import EQUIVALENCE_COLUMNS
+from ganplify.amplification.tables import EQUIVALENCE_COLUMNS, FORECAST_COLUMNS, VERDICTS
 from ganplify.calo.features import OBSERVABLES
 from ganplify.core import seeding
 from ganplify.core.config import load_config
@@ -99,6 +99,10 @@ def test_full_config_plans_the_papers_study(tmp_path):
             assert per_study[(rule, study)] == 1, (rule, study)
     counts = job_counts(out)
     assert counts["sample"] == 500 and counts["train_block"] == 55
+    # the forecast: 10 runs x 10 bootstrap members per study in one block of 100 GANs; the learned
+    # shower generator's 10 members
+    assert counts["train_forecast_block"] == 5 and counts["forecast"] == 5
+    assert counts["calo_forecast_member"] == 10 and counts["calo_forecast"] == 1
     assert counts["amplification_vs_ntrain"] == counts["plot_amplification_vs_ntrain"] == 1
 
 
@@ -251,6 +255,8 @@ def test_zipped_report_lists_every_figure(demo_run):
         assert counts[name] == 1, (name, counts)
     for name in REPORT_FILES_CALO:
         assert counts[name] == len(CALO_STUDIES), (name, counts)
+    # the forecasts: tests/tiny.yaml's two GANplifying studies and the learned shower ensemble
+    assert counts["forecast.csv"] == counts["forecast.png"] == 3, counts
     assert all(study in html for study in studies)
 
 
@@ -411,6 +417,8 @@ def test_a_training_hyperparameter_replans_exactly_the_trainings(demo_pristine, 
     assert planned["reweight_run"] == 2 * n_runs  # the reweighted GANs follow their GANs
     assert "sample" not in planned and "fit" not in planned and "fit_summary" not in planned
     assert planned["gather"] == 3 and planned["saturation"] == 3
+    # the forecast's bootstrap members train as the study's GANs do: they follow
+    assert planned["train_forecast_block"] == 2 and planned["forecast"] == 2
 
 
 def test_the_judges_settings_replan_the_judges_not_the_reweighters(demo_pristine, tmp_path):
@@ -962,3 +970,90 @@ def test_challenge_truth_and_submission_files_get_the_full_summary(tmp_path):
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "Job stats" not in text
     assert wrong in text and "6480 voxels, but geometry 'dataset1-photons' has 368" in text
+
+
+def test_forecast_outputs(demo_run):
+    """The GAN's amplification forecast from bootstrap members (tests/tiny.yaml: 2 runs of 3
+    members, the camel back and the ring) beside the truth's measurement of the study's GAN."""
+    fc = _demo_settings("forecast")
+    sizes = [float(m) for m in _demo_settings("gan", "n_generated")] + [float("inf")]
+    for study, ks, n_runs in (("camelback_1d", [10, 20, 50], 6), ("ring_2d", [9, 25, 100], 4)):
+        table = pd.read_csv(demo_run / f"results/{study}/forecast.csv", keep_default_na=False)
+        assert list(table.columns) == FORECAST_COLUMNS
+        assert list(table.K) == [k for k in ks for _ in sizes]
+        assert list(table.n_generated.astype(float)) == sizes * len(ks)
+        assert (table.forecast_runs == fc["runs"]).all() and (table.members == fc["members"]).all()
+        f = table.astype({c: float for c in FORECAST_COLUMNS[5:19]})
+        assert (f.forecast_n_equiv_lo <= f.forecast_n_equiv).all()
+        assert (f.forecast_n_equiv <= f.forecast_n_equiv_hi).all()
+        np.testing.assert_allclose(f.forecast_amplification, f.forecast_n_equiv / 100)
+        finite = f[np.isfinite(f.n_generated)]
+        # the measurement is the equivalence table's at the largest M (the same MSEs, runs)
+        assert (finite.measured_runs == n_runs).all() and (
+            f.measured_runs[~f.index.isin(finite.index)] == 0
+        ).all()
+        eq = pd.read_csv(demo_run / f"results/{study}/equivalent_events.csv")
+        gan = eq[eq.approach == "gan"].set_index("K").n_equiv
+        top = finite[finite.n_generated == max(sizes[:-1])].set_index("K").measured_n_equiv
+        np.testing.assert_allclose(top.to_numpy(), gan.loc[top.index].to_numpy())
+        assert set(table.verdict) <= set(VERDICTS) and np.isfinite(f.misspecification).all()
+        assert (table.verdict[np.isfinite(f.measured_n_equiv)] != "").all()
+        assert (demo_run / f"results/{study}/figures/forecast.png").stat().st_size > 5000
+    with h5py.File(demo_run / "results/camelback_1d/forecast/blocks/0.h5") as h:
+        picks = h["runs/1/resample"][()]
+        assert picks.shape == (fc["members"], 100) and len({tuple(r) for r in picks}) == 3
+        assert h["runs/1/quantiles/K50"].shape == (fc["members"], 50)
+    assert not (demo_run / "results/camelback_1d_n50/forecast.csv").exists()  # not listed
+
+
+def test_calo_forecast_outputs(demo_run):
+    """The learned shower generator's forecast: 3 VAEs on bootstrap resamples of its 300 training
+    showers, against the reference truth that measures the generator at the same size."""
+    from ganplify.jobs.calo_amplification import event_counts
+    from ganplify.jobs.calo_forecast import COLUMNS
+
+    ens = _demo_settings("calorimeter", "forecast", "ensembles", "dataset1_photons")
+    calo = demo_run / "results/calorimeter/dataset1_photons"
+    table = pd.read_csv(calo / "forecast.csv")
+    assert list(table.columns) == COLUMNS
+    assert (table.n_train == ens["n_train"]).all() and (table.members == ens["members"]).all()
+    assert table.truth.str.startswith("reference").all()
+    whole = table[table.observable == "all"]
+    counts = event_counts(_demo_settings("calorimeter", "amplification", "n_generated"))
+    assert list(whole.n_generated) == [*map(float, counts), float("inf")]
+    measured = pd.read_csv(demo_run / "results/calorimeter/calo_amplification.csv")
+    mine = measured[(measured.n_train == ens["n_train"]) & (measured["sample"] == "generated")]
+    np.testing.assert_allclose(whole.measured_n_equiv.iloc[:-1], mine.n_eq, rtol=1e-12)
+    assert set(whole.verdict.dropna()) <= set(VERDICTS)
+    assert table.observable.nunique() > 5  # and every observable on its own
+    assert (table.forecast_n_equiv_lo <= table.forecast_n_equiv).all()
+    with (
+        h5py.File(calo / "forecast/members/0.h5") as f,
+        h5py.File(calo / "forecast/members/1.h5") as g,
+    ):
+        assert f["observables"].shape[0] == ens["n_showers"]
+        assert not np.array_equal(f["resample"][()], g["resample"][()])
+    assert (calo / "figures/forecast.png").stat().st_size > 5000
+
+
+def test_a_users_generator_ensemble_plans_one_job_per_member(tmp_path):
+    """kind: file — the user's ensemble (its members' files) is planned against the study's truth
+    alone: one observables job per member and the forecast; no reference, no amplification run
+    (the jobs themselves: tests/test_forecast_jobs.py)."""
+    members = []
+    for m in range(3):
+        path = tmp_path / f"member{m}.h5"
+        path.write_bytes(b"")  # planning reads no file of a member
+        members.append({"paths": [str(path)]})
+    extra = tmp_path / "ensemble.yaml"
+    forecast = {"run": ["ild"], "ensembles": {"ild": {"kind": "file", "members": members}}}
+    extra.write_text(yaml.safe_dump({"calorimeter": {"run": ["ild"], "forecast": forecast}}))
+    target = "results/calorimeter/ild/forecast.csv"
+    out = run(
+        snakemake_cmd(target, "-n", "--configfile", *DEMO_CONFIGS, str(extra), workdir=tmp_path)
+    ).stdout
+    planned = job_counts(out)
+    assert planned["calo_forecast_member"] == 3 and planned["calo_forecast"] == 1
+    assert "calo_reference" not in planned and "train_shower_generator" not in planned
+    for m in range(3):
+        assert str(tmp_path / f"member{m}.h5") in out

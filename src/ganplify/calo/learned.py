@@ -151,6 +151,34 @@ class ShowerSlices:
         self.files = {}
 
 
+class ResampledShowers:
+    """A bootstrap resample of a sample held in memory, in the shape of :class:`ShowerSlices`
+    (``parts``, ``read``, ``n``, iteration): the showers ``index`` (with repeats) of
+    ``(energies GeV, showers MeV)``, cut into consecutive parts of ``size`` — so that a
+    :class:`VAETrainer` trains on the resample as it trains on files (an ensemble member of the
+    amplification forecast, :mod:`ganplify.jobs.calo_forecast`)."""
+
+    def __init__(self, energies, showers, index, size: int):
+        self.energies = np.asarray(energies, dtype=np.float64).reshape(-1)
+        self.showers = np.asarray(showers, dtype=np.float32)
+        index = np.asarray(index, dtype=np.int64)
+        self.parts = [index[lo : lo + int(size)] for lo in range(0, len(index), int(size))]
+
+    @property
+    def n(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+    def read(self, part) -> tuple[np.ndarray, np.ndarray]:
+        return self.energies[part], self.showers[part]
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for p in self.parts:
+            yield self.read(p)
+
+    def close(self) -> None:
+        pass
+
+
 def standardisation(data: ShowerSlices, alpha: float) -> Standardisation:
     """One streaming pass: the encoded voxels' and the condition's mean and standard deviation."""
     s1 = s2 = None

@@ -109,6 +109,7 @@ def _semantic_problems(config: dict) -> list[str]:
                     f"config key 'dctr.toys.{key}': no entry for toy {toy!r} (in dctr.toys.run)"
                 )
     problems += _calorimeter_problems(config["calorimeter"])
+    problems += _forecast_problems(config)
     if any(APPROACHES[a].generator for a in config["approaches"] if a in APPROACHES):
         batch = config["gan"]["training"]["batch_size"]
         for name, study in config["studies"].items():
@@ -118,6 +119,33 @@ def _semantic_problems(config: dict) -> list[str]:
                         f"config key 'studies.{name}.n_train': {n} is not a multiple of "
                         f"'gan.training.batch_size' ({batch}); every epoch uses whole batches"
                     )
+    return problems
+
+
+def _forecast_problems(config: Mapping) -> list[str]:
+    """forecast.studies: each a study at one of its training sizes, whose size the GAN's batch
+    divides (the bootstrap members train as the study's GANs do)."""
+    if not config.get("forecast"):
+        return []
+    sizes = {
+        size_study_name(name, n, training_sizes(study)[0]): n
+        for name, study in config["studies"].items()
+        for n in training_sizes(study)
+    }
+    batch = config["gan"]["training"]["batch_size"]
+    problems = []
+    for j, name in enumerate(config["forecast"]["studies"]):
+        where = f"config key 'forecast.studies[{j}]'"
+        if name not in sizes:
+            problems.append(
+                f"{where}: no study {name!r} (the studies at their training sizes: "
+                f"{', '.join(sizes)})"
+            )
+        elif sizes[name] % batch:
+            problems.append(
+                f"{where}: study {name!r} has n_train {sizes[name]}, not a multiple of "
+                f"'gan.training.batch_size' ({batch}); its bootstrap members train as its GANs do"
+            )
     return problems
 
 
@@ -164,6 +192,7 @@ def _calorimeter_problems(calo: Mapping) -> list[str]:
                 "truth and generator need kind 'file'"
             )
     problems += _amplification_problems(calo)
+    problems += _calo_forecast_problems(calo)
     fpd = calo["metrics"]["fpd"]
     if fpd["min_samples"] >= fpd["max_samples"]:
         problems.append(
@@ -215,6 +244,38 @@ def _evaluation_problems(where: str, study: Mapping) -> list[str]:
                 f"{at}.kind': 'trained' draws from the study's trained generator; the generator "
                 f"is of kind {study['generator']['kind']!r}"
             )
+    return problems
+
+
+def _calo_forecast_problems(calo: Mapping) -> list[str]:
+    """calorimeter.forecast: each study in run exists and has an ensemble, each ensemble's study
+    exists; a learned ensemble that runs has its n_train within a simulated truth."""
+    fc = calo.get("forecast")
+    if not fc:
+        return []
+    problems = []
+    for j, name in enumerate(fc["run"]):
+        where = f"config key 'calorimeter.forecast.run[{j}]'"
+        if name not in calo["studies"]:
+            problems.append(f"{where}: no calorimeter study {name!r}")
+        elif name not in fc["ensembles"]:
+            problems.append(
+                f"{where}: study {name!r} has no entry in calorimeter.forecast.ensembles "
+                "(its members: kind file with their paths, or kind trained)"
+            )
+    for name, ens in fc["ensembles"].items():
+        where = f"config key 'calorimeter.forecast.ensembles.{name}"
+        study = calo["studies"].get(name)
+        if study is None:
+            problems.append(f"{where}': no calorimeter study {name!r}")
+            continue
+        truth = study["truth"]
+        if ens["kind"] == "trained" and truth["kind"] != "file" and name in fc["run"]:
+            if ens.get("n_train", 0) > truth.get("n_showers", 0):
+                problems.append(
+                    f"{where}.n_train': {ens['n_train']} is more than the truth's n_showers "
+                    f"({truth.get('n_showers')})"
+                )
     return problems
 
 
