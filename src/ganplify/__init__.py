@@ -80,7 +80,7 @@ Every module, by part:
 - :mod:`ganplify.cli.main`          the ``ganplify`` command and its subcommands (argparse)
 - :mod:`ganplify.cli.evaluate`      ``ganplify evaluate``: read, check, score, write
 - :mod:`ganplify.cli.figures`       the figures of ``ganplify evaluate``
-- :mod:`ganplify.cli.reweight`      ``ganplify reweight``: fit a stored reweighter on two files, apply it
+- :mod:`ganplify.cli.reweight`      ``ganplify reweight``: fit a stored reweighter, apply it
 
 Heavy dependencies (matplotlib, torch) are imported only by the modules that need them, so a job
 that fits 100 points does not pay for them. Importing any module changes no global state.
