@@ -87,7 +87,7 @@ def main(argv=None):
 
     threadpool_limits(1)
     config = yaml.safe_load((args.folder.parent / "config.yaml").read_text())["config"]
-    bins, seed = int(config["dctr"]["toys"]["bins"]), int(config["seed"])
+    bins, seed = int(config["dctr_toys"]["bins"]), int(config["seed"])
     judge = JudgeConfig.from_config(config["dctr"]["judge"])
     caps = [*args.caps, None]
     print(
@@ -95,8 +95,8 @@ def main(argv=None):
         f"{'N_eff/N':>8} {'capped':>7} {'floor':>8}"
     )
     toys = [
-        *config["dctr"]["toys"]["run"],
-        *(f"null_{t}" for t in config["dctr"]["toys"]["null_tests"]),
+        *config["dctr_toys"]["run"],
+        *(f"null_{t}" for t in config["dctr_toys"]["null_tests"]),
     ]
     for toy in toys:
         if not (args.folder / toy / "reweighter.h5").exists():

@@ -112,7 +112,7 @@ def toy_events(results: Path, task: str, config: dict, replica: int, seed: int) 
     )
 
     truth = DENSITIES[task]()
-    n = int(config["dctr"]["toys"]["n_truth"])
+    n = int(config["dctr_toys"]["n_truth"])
     gan = _toy_generator(results / "dctr_toys" / task / "gan.h5")
 
     def draw(role):
@@ -128,7 +128,7 @@ def toy_events(results: Path, task: str, config: dict, replica: int, seed: int) 
         toy_observables(xge, toy_centre(task), grid),
     )
     names = list(ot)
-    bins = int(config["dctr"]["toys"]["bins"])
+    bins = int(config["dctr_toys"]["bins"])
     return Events(
         xt,
         xg,
@@ -335,7 +335,7 @@ def replica_rows(results, task, config, replica, seed, folds, rake_bins, judge_c
         source = config["dctr"]["classifier"] if task in TOYS else config["calorimeter"]["hl"]
         mlp_classifier = dict(source) | {"kind": "mlp"}
         if task in TOYS:
-            mlp_classifier["hidden"] = config["dctr"]["toys"]["classifier_hidden"][task]
+            mlp_classifier["hidden"] = config["dctr_toys"]["classifier_hidden"][task]
         mlp |= {"classifier": mlp_classifier, "calibration": config["dctr"]["calibration"]}
     fitters = {
         "ganplify": ganplify_fit(spec),

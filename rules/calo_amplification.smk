@@ -37,7 +37,7 @@ rule calo_amplification_run:
         "results/benchmarks/calorimeter/{calo}/amplification/{ntrain}.tsv"
     conda:
         "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"]
+    threads: config["runtime"]["threads"]["dctr"]
     params:
         n_generated=config["calorimeter"]["amplification"]["n_generated"],
         quantiles=config["calorimeter"]["amplification"]["quantiles"],

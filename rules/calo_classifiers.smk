@@ -18,7 +18,7 @@ rule hl_dctr:
         "results/benchmarks/calorimeter/{calo}/hl_dctr.tsv"
     conda:
         "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"]
+    threads: config["runtime"]["threads"]["dctr"]
     params:
         detector=calo_value("detector"),
         reweighter=reweighter("calo_hl"),
@@ -46,7 +46,7 @@ rule ll_dctr:
     conda:
         "../envs/gpu.yaml"
     # the network's threads and the DataLoader's reader processes: what the job occupies
-    threads: config["dctr"]["threads"] + config["calorimeter"]["ll"]["workers"]
+    threads: config["runtime"]["threads"]["dctr"] + config["runtime"]["ll_workers"]
     params:
         segments=lambda w: {
             "fit_truth": part_segments(w, "truth", "fit"),
@@ -73,7 +73,7 @@ rule calo_judge:
         "results/benchmarks/calorimeter/{calo}/judge_{classifier}.tsv"
     conda:
         "../envs/cpu.yaml"
-    threads: config["dctr"]["threads"]
+    threads: config["runtime"]["threads"]["dctr"]
     params:
         detector=calo_value("detector"),
         judge=JUDGE,
@@ -96,7 +96,7 @@ rule ll_judge:
         "results/benchmarks/calorimeter/{calo}/ll_judge_{classifier}.tsv"
     conda:
         "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"] + config["calorimeter"]["ll"]["workers"]
+    threads: config["runtime"]["threads"]["dctr"] + config["runtime"]["ll_workers"]
     params:
         segments=lambda w: {
             "evaluation_truth": part_segments(w, "truth", "evaluation"),

@@ -18,7 +18,7 @@ rule calo_forecast_member:
         member=r"\d+",
     conda:
         "../envs/gpu.yaml"
-    threads: config["calorimeter"]["trained"]["threads"]
+    threads: config["runtime"]["threads"]["generator"]
     params:
         member=calo_forecast_member,
         detector=calo_value("detector"),

@@ -23,7 +23,7 @@ from ganplify.jobs.calo_showers import (
     study_settings,
     study_spectrum,
 )
-from ganplify.jobs.calo_generator import generator_training
+from ganplify.jobs.calo_generator import generator_training, training_segments
 
 # Fail before any job is planned: a wrong key costs a second, not a cluster allocation.
 validate_config(
@@ -74,8 +74,8 @@ PARTS = config["parts"]
 STUDIES = selected_studies(config) if "amplification" in PARTS else []
 #: The toys a run computes, then their null tests (null_{toy}: the generator is the toy's truth).
 TOYS = (
-    list(config["dctr"]["toys"]["run"])
-    + [f"null_{toy}" for toy in config["dctr"]["toys"]["null_tests"]]
+    list(config["dctr_toys"]["run"])
+    + [f"null_{toy}" for toy in config["dctr_toys"]["null_tests"]]
     if "dctr_toys" in PARTS
     else []
 )
@@ -121,6 +121,10 @@ def reweighter(task, **kw):
 
 #: The judge of every weight set (ganplify.dctr.judge.JudgeConfig): dctr.judge.
 JUDGE = judge_settings(config["dctr"])
+#: The GAN trainings' settings: gan.training and the arithmetic they run in (advanced).
+GAN_TRAINING = config["gan"]["training"] | {
+    "matmul_precision": config["advanced"]["matmul_precision"]
+}
 
 
 def run_files(study, approach):
@@ -137,8 +141,10 @@ def run_files(study, approach):
 
 
 def block_size(approach):
-    """Runs per training block: `gan.pack` GANs, an ensemble counting all its members."""
-    return max(1, config["gan"]["pack"] // APPROACHES[approach].members(config["gan"]))
+    """Runs per training block: `advanced.gan_pack` GANs, an ensemble counting all its members."""
+    return max(
+        1, config["advanced"]["gan_pack"] // APPROACHES[approach].members(config["gan"])
+    )
 
 
 def blocks(study, approach):
@@ -201,9 +207,9 @@ FORECAST_STUDIES = [s for s in FORECAST.get("studies", []) if s in STUDIES]
 
 def forecast_blocks(study):
     """The runs of each forecast block of `study`: the first `forecast.runs` runs (at most the
-    study's), `gan.pack` GANs per block counting every bootstrap member."""
+    study's), `advanced.gan_pack` GANs per block counting every bootstrap member."""
     n = min(int(FORECAST["runs"]), study_n_samples(config, study))
-    size = max(1, config["gan"]["pack"] // int(FORECAST["members"]))
+    size = max(1, config["advanced"]["gan_pack"] // int(FORECAST["members"]))
     return [list(range(lo, min(lo + size, n))) for lo in range(0, n, size)]
 
 
@@ -241,7 +247,7 @@ def overview_inputs(wildcards):
 def toy_gan_settings(wildcards):
     """The toy GAN's settings: the shared ones plus the toy's layers, latent size and
     iterations."""
-    toys = config["dctr"]["toys"]
+    toys = config["dctr_toys"]
     own = ("g_hidden", "d_hidden", "latent_dim", "iterations")
     return toys["gan"] | {key: toys[key][wildcards.toy] for key in own}
 

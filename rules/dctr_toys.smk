@@ -13,8 +13,8 @@ rule toy_truth:
     conda:
         "../envs/cpu.yaml"
     params:
-        n_train=config["dctr"]["toys"]["n_train"],
-        n_truth=config["dctr"]["toys"]["n_truth"],
+        n_train=config["dctr_toys"]["n_train"],
+        n_truth=config["dctr_toys"]["n_truth"],
         seed=config["seed"],
     script:
         "../workflow_scripts/toy_truth.py"
@@ -33,10 +33,10 @@ rule train_toy_gan:
         toy="|".join(TOYS_REGISTRY),
     conda:
         "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"]
+    threads: config["runtime"]["threads"]["dctr"]
     params:
         gan=toy_gan_settings,
-        n_generated=config["dctr"]["toys"]["n_generated"],
+        n_generated=config["dctr_toys"]["n_generated"],
         seed=config["seed"],
     script:
         "../workflow_scripts/train_toy_gan.py"
@@ -52,7 +52,7 @@ rule null_toy_generator:
     conda:
         "../envs/cpu.yaml"
     params:
-        n_generated=config["dctr"]["toys"]["n_generated"],
+        n_generated=config["dctr_toys"]["n_generated"],
         seed=config["seed"],
     script:
         "../workflow_scripts/null_toy_generator.py"
@@ -71,7 +71,7 @@ rule toy_dctr:
         "results/benchmarks/dctr_toys/{toy}/dctr.tsv"
     conda:
         "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"]
+    threads: config["runtime"]["threads"]["dctr"]
     params:
         reweighter=toy_reweighter,
         seed=config["seed"],
@@ -92,7 +92,7 @@ rule toy_judge:
         "results/benchmarks/dctr_toys/{toy}/judge.tsv"
     conda:
         "../envs/cpu.yaml"
-    threads: config["dctr"]["threads"]
+    threads: config["runtime"]["threads"]["dctr"]
     params:
         judge=JUDGE,
         seed=config["seed"],
@@ -115,7 +115,7 @@ rule toy_summary:
         "../envs/cpu.yaml"
     params:
         toys=TOYS,
-        bins=config["dctr"]["toys"]["bins"],
+        bins=config["dctr_toys"]["bins"],
         bootstrap_replicas=config["dctr"]["bootstrap_replicas"],
         seed=config["seed"],
     script:
@@ -158,6 +158,6 @@ rule plot_toy_marginals:
     conda:
         "../envs/cpu.yaml"
     params:
-        bins=config["dctr"]["toys"]["bins"],
+        bins=config["dctr_toys"]["bins"],
     script:
         "../workflow_scripts/plot_toy_marginals.py"

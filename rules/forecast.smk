@@ -3,7 +3,7 @@
 # of the study's architecture trained on bootstrap resamples of the sample (`forecast.members` per
 # run, a block of runs as one batched model like the ensembles); their spread per quantile cell
 # forecasts N_eq(M) and G(M), which the table puts beside the truth's measurement of the study's
-# GAN. Runtime knobs (`gan.threads`, `gan.checkpoint_every`) are read by the script from the config.
+# GAN. Runtime knobs (`runtime.threads.gan`, `runtime.checkpoint_every.gan`) are read by the script from the config.
 
 
 rule train_forecast_block:
@@ -17,7 +17,7 @@ rule train_forecast_block:
         "results/benchmarks/{study}/forecast/train_block/{block}.tsv"
     conda:
         "../envs/gpu.yaml"
-    threads: config["gan"]["threads"]
+    threads: config["runtime"]["threads"]["gan"]
     resources:
         gpu=1,
     params:
@@ -25,7 +25,7 @@ rule train_forecast_block:
         truth=study_value("truth"),
         quantiles=study_value("quantiles"),
         architecture=config["gan"]["architecture"],
-        training=config["gan"]["training"],
+        training=GAN_TRAINING,
         n_generated=lambda w: FORECAST["n_generated"],
         seed=config["seed"],
         checkpoint="checkpoints/{study}/forecast/blocks/{block}.pt",

@@ -193,11 +193,11 @@ def test_failed_training_is_rerun_alone(slurm_env, profile, tmp_path):
 
 
 def test_a_request_no_node_can_satisfy_fails_fast(slurm_env, profile, tmp_path):
-    """calorimeter.ll.workers: 3 makes ll_dctr ask for 1 + 3 = 4 CPUs (its threads); the test
+    """runtime.ll_workers: 3 makes ll_dctr ask for 1 + 3 = 4 CPUs (its threads); the test
     node has 2, so SLURM would keep it pending for ever (PartitionConfig). The run stops before
     submitting anything, naming the rule and the CPUs."""
     extra = tmp_path / "workers.yaml"
-    extra.write_text("calorimeter:\n  ll:\n    workers: 3\n")
+    extra.write_text("runtime:\n  ll_workers: 3\n")
     since = _now()
     time.sleep(1)
     proc = run(

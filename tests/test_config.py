@@ -86,24 +86,27 @@ def test_full_config_is_the_papers_study(config):
             lambda c: c["dctr"]["amplification"]["classifier"].pop("kind"),
             "'dctr.amplification.classifier'",
         ),
-        (lambda c: c["dctr"]["boosted"].update(max_bins=300), "'dctr.boosted.max_bins'"),
-        (lambda c: c["dctr"]["boosted"].update(repeats=0), "'dctr.boosted.repeats'"),
-        (lambda c: c["dctr"]["boosted"].update(repeats="often"), "'dctr.boosted.repeats'"),
-        (lambda c: c["dctr"]["boosted"].update(trees="last"), "'dctr.boosted.trees'"),
+        (lambda c: c["advanced"]["boosted"].update(max_bins=300), "'advanced.boosted.max_bins'"),
+        (lambda c: c["advanced"]["boosted"].update(repeats=0), "'advanced.boosted.repeats'"),
+        (lambda c: c["advanced"]["boosted"].update(repeats="often"), "'advanced.boosted.repeats'"),
+        (lambda c: c["advanced"]["boosted"].update(trees="last"), "'advanced.boosted.trees'"),
         (lambda c: c["dctr"]["judge"].update(trees="most"), "'dctr.judge.trees'"),
         (lambda c: c["dctr"]["judge"].update(calibration="none"), "'dctr.judge'"),
         (lambda c: c["dctr"].pop("judge"), "'judge' is a required property"),
         (lambda c: c["dctr"]["classifier"].update(repeats=1.5), "'dctr.classifier.repeats'"),
         (lambda c: c["dctr"]["amplification"].update(cap=0), "'dctr.amplification.cap'"),
-        (lambda c: c["dctr"]["boosted"].update(n_trees=3), "'dctr.boosted'"),
+        (lambda c: c["advanced"]["boosted"].update(n_trees=3), "'advanced.boosted'"),
+        (lambda c: c["runtime"]["threads"].update(gan=0), "'runtime.threads.gan'"),
+        (lambda c: c["advanced"].update(gan_pack=0), "'advanced.gan_pack'"),
+        (lambda c: c["gan"].update(threads=2), "unknown config key(s) ['threads'] in 'gan'"),
         (lambda c: c["dctr"]["weights"].update(rake_bins=1), "'dctr.weights.rake_bins'"),
         (
             lambda c: c["dctr"]["weights"].update(rake_iterations=0),
             "'dctr.weights.rake_iterations'",
         ),
         (
-            lambda c: c["dctr"]["boosted"].update(calibration="platt"),
-            "'dctr.boosted.calibration'",
+            lambda c: c["advanced"]["boosted"].update(calibration="platt"),
+            "'advanced.boosted.calibration'",
         ),
         (
             lambda c: c["calorimeter"]["studies"]["ild"].update(
@@ -142,21 +145,21 @@ def test_bad_values_name_their_key(config, mutate, fragment):
 
 def test_each_classifier_kind_has_its_own_settings_and_calibration(config):
     config["dctr"]["calibration"] = "temperature"
-    config["dctr"]["boosted"]["calibration"] = "isotonic"
+    config["advanced"]["boosted"]["calibration"] = "isotonic"
     hl = config["calorimeter"]["hl"] | {"kind": "boosted"}
-    trees = classifier_settings(config["dctr"], hl)
+    trees = classifier_settings(config, hl)
     # The trees' settings only: none of the section's network settings, no calibration (the
     # classifier reads no such key; the cross-fit gets it apart).
     assert trees == {"kind": "boosted"} | {
-        k: v for k, v in config["dctr"]["boosted"].items() if k != "calibration"
+        k: v for k, v in config["advanced"]["boosted"].items() if k != "calibration"
     }
-    assert calibration_of(config["dctr"], hl) == "isotonic"
+    assert calibration_of(config, hl) == "isotonic"
     mlp = hl | {"kind": "mlp"}
-    assert classifier_settings(config["dctr"], mlp, hidden=[8]) == mlp | {"hidden": [8]}
-    assert calibration_of(config["dctr"], mlp) == "temperature"
+    assert classifier_settings(config, mlp, hidden=[8]) == mlp | {"hidden": [8]}
+    assert calibration_of(config, mlp) == "temperature"
     classifier_config(trees)  # accepted as it is
     # the judges: dctr.judge alone, nothing inherited from the reweighter's trees
-    config["dctr"]["boosted"]["min_samples_leaf"] = 77
+    config["advanced"]["boosted"]["min_samples_leaf"] = 77
     judge = JudgeConfig.from_config(judge_settings(config["dctr"]))
     assert judge.min_samples_leaf == config["dctr"]["judge"]["min_samples_leaf"] != 77
     assert judge.boosted().early_stopping is False
@@ -248,10 +251,10 @@ def _settings_classes():
 
     return [
         (WeightSettings, ("dctr", "weights")),
-        (BoostedConfig, ("dctr", "boosted")),
+        (BoostedConfig, ("advanced", "boosted")),
         (ClassifierConfig, ("dctr", "classifier")),
         (JudgeConfig, ("dctr", "judge")),
-        (ToyGanConfig, ("dctr", "toys", "gan")),
+        (ToyGanConfig, ("dctr_toys", "gan")),
         (LowLevelConfig, ("calorimeter", "ll")),
         (VAEConfig, ("calorimeter", "trained")),
         (TrainingConfig, ("gan", "training")),

@@ -226,8 +226,8 @@ def _config_with(study_update):
             "calorimeter.studies.dataset1_photons.generator.n_train",
         ),
         (
-            {"judge": {"kind": "trained", "n_showers": 100}},
-            "calorimeter.studies.dataset1_photons.judge",
+            {"evaluation": {"truth": {"kind": "trained", "n_showers": 100}}},
+            "calorimeter.studies.dataset1_photons.evaluation.truth.kind",
         ),
         (
             {"generator": {"kind": "trained", "n_showers": 100, "training": {"alpha": 0}}},

@@ -23,20 +23,17 @@ PRESET = REPO / "config/calochallenge.yaml"
 STUDY = "calochallenge"
 #: the tests' sizes: a few hundred showers, small judges and distances, one thread per job
 TINY = {
-    "dctr": {
-        "threads": 1,
-        "bootstrap_replicas": 50,
-        "boosted": {"repeats": 1},
-        "judge": {"bootstrap": 50},
-    },
+    "dctr": {"bootstrap_replicas": 50, "judge": {"bootstrap": 50}},
     "calorimeter": {
         "chunk": 500,  # one observables job per file
         "metrics": {
             "fpd": {"min_samples": 100, "max_samples": 200, "n_batches": 3, "n_points": 3},
             "kpd": {"n_batches": 3, "batch_size": 200},
         },
-        "ll": {"filters": 4, "hidden": [8, 8, 8], "batch_size": 50, "workers": 0},
+        "ll": {"filters": 4, "hidden": [8, 8, 8], "batch_size": 50},
     },
+    "runtime": {"threads": {"dctr": 1}, "ll_workers": 0},
+    "advanced": {"boosted": {"repeats": 1}},
 }
 #: low incident energies of each data set (GeV; the simulator is fast there)
 ENERGIES = {"dataset1-photons": [1.024, 16.384], "dataset2": [2.0, 8.0]}

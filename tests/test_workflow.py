@@ -391,8 +391,8 @@ def _planned_after(workdir, tmp_path, change: dict) -> dict[str, int]:
     "change",
     [
         {"gan": {"saturation_fraction": 0.2}},
-        {"gan": {"threads": 2}},
-        {"gan": {"checkpoint_every": 7}},
+        {"runtime": {"threads": {"gan": 2}}},
+        {"runtime": {"checkpoint_every": {"gan": 7}}},
         {"studies": {"camelback_1d": {"reference_sizes": [100, 300]}}},
     ],
     ids=["saturation_fraction", "threads", "checkpoint_every", "reference_sizes"],
@@ -588,11 +588,11 @@ def test_no_summary_reads_an_event_a_fitting_step_saw(demo_run):
 
 def test_bad_dctr_config_fails_before_any_job(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("dctr:\n  calibration: platt\n  toys:\n    run: [circle_9]\n")
+    bad.write_text("dctr:\n  calibration: platt\ndctr_toys:\n  run: [circle_9]\n")
     proc = run(snakemake_cmd("-n", "--configfile", str(bad), workdir=tmp_path), check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "Job stats" not in text
-    assert "'dctr.calibration'" in text and "'dctr.toys.run[0]'" in text
+    assert "'dctr.calibration'" in text and "'dctr_toys.run[0]'" in text
 
 
 def _hl(calo, detector, sample, part):

@@ -30,6 +30,6 @@ with job(sm.log[0]):
             incident_energy=sm.params.incident_energy,
             seed=sm.params.seed,
             checkpoint=sm.params.checkpoint,
-            checkpoint_every=sm.config["calorimeter"]["trained"]["checkpoint_every"],
+            checkpoint_every=sm.config["runtime"]["checkpoint_every"]["generator"],
             threads=sm.threads,
         )

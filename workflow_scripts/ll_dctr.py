@@ -28,6 +28,6 @@ with job(sm.log[0]):
         reweighter=sm.params.reweighter,
         detector=sm.params.detector,
         seed=sm.params.seed,
-        threads=min(sm.threads, sm.config["dctr"]["threads"]),
-        workers=sm.config["calorimeter"]["ll"]["workers"],
+        threads=min(sm.threads, sm.config["runtime"]["threads"]["dctr"]),
+        workers=sm.config["runtime"]["ll_workers"],
     )

@@ -18,6 +18,6 @@ with job(sm.log[0]):
         training=sm.params.training,
         seed=sm.params.seed,
         checkpoint=sm.params.checkpoint,
-        checkpoint_every=sm.config["calorimeter"]["trained"]["checkpoint_every"],
+        checkpoint_every=sm.config["runtime"]["checkpoint_every"]["generator"],
         threads=sm.threads,
     )

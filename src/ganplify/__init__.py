@@ -38,6 +38,7 @@ Every module, by part:
 - :mod:`ganplify.amplification.fits`         unbinned maximum-likelihood fits with iminuit
 - :mod:`ganplify.amplification.saturation`   where a generator's error curve saturates
 - :mod:`ganplify.amplification.observables`  N_eq of a sample's observables (a shower generator)
+- :mod:`ganplify.amplification.forecast`     amplification forecast from a bootstrap ensemble
 - :mod:`ganplify.amplification.tables`       rows of every table, with the CSV column contracts
 - :mod:`ganplify.amplification.figures`      the GANplifying figures
 - :mod:`ganplify.dctr.classifiers`  the classifier kinds (boosted, mlp): settings and training
@@ -77,6 +78,8 @@ Every module, by part:
 - :mod:`ganplify.jobs.calo_classifiers`  rules/calo_classifiers.smk
 - :mod:`ganplify.jobs.calo_summary`      rules/calo_summary.smk
 - :mod:`ganplify.jobs.dctr_amplification`  rules/dctr_amplification.smk
+- :mod:`ganplify.jobs.forecast`          rules/forecast.smk
+- :mod:`ganplify.jobs.calo_forecast`     rules/calo_forecast.smk
 - :mod:`ganplify.cli.main`          the ``ganplify`` command and its subcommands (argparse)
 - :mod:`ganplify.cli.evaluate`      ``ganplify evaluate``: read, check, score, write
 - :mod:`ganplify.cli.figures`       the figures of ``ganplify evaluate``

@@ -101,12 +101,12 @@ def _semantic_problems(config: dict) -> list[str]:
             problems.append(
                 f"config key 'studies.{name}.truth': kind 'camelback' takes mu and sigma only"
             )
-    toys = config["dctr"]["toys"]
+    toys = config["dctr_toys"]
     for toy in toys["run"]:
         for key in ("g_hidden", "d_hidden", "latent_dim", "iterations", "classifier_hidden"):
             if toy not in toys[key]:
                 problems.append(
-                    f"config key 'dctr.toys.{key}': no entry for toy {toy!r} (in dctr.toys.run)"
+                    f"config key 'dctr_toys.{key}': no entry for toy {toy!r} (in dctr_toys.run)"
                 )
     problems += _calorimeter_problems(config["calorimeter"])
     problems += _forecast_problems(config)
@@ -354,13 +354,14 @@ def study_n_samples(config: dict, study: str) -> int:
     return int(config["studies"][study].get("n_samples", config["n_samples"]))
 
 
-def classifier_settings(dctr: Mapping, section: Mapping, **mlp) -> dict:
+def classifier_settings(config: Mapping, section: Mapping, **mlp) -> dict:
     """The DCTR classifier a config ``section`` (with a ``kind``) selects, as
     :func:`ganplify.dctr.classifiers.classifier_config` reads it: the boosted trees' settings
-    (``dctr.boosted``, its calibration apart: :func:`calibration_of`), or the section's own
+    (``advanced.boosted``, its calibration apart: :func:`calibration_of`), or the section's own
     network settings with ``mlp`` over them."""
     if section["kind"] == "boosted":
-        trees = {k: v for k, v in dctr["boosted"].items() if k != "calibration"}
+        boosted = config["advanced"]["boosted"]
+        trees = {k: v for k, v in boosted.items() if k != "calibration"}
         return {"kind": "boosted"} | trees
     return dict(section) | mlp
 
@@ -392,27 +393,27 @@ def reweighter_spec(config: Mapping, task: str, *, toy: str | None = None) -> di
     dctr = config["dctr"]
     weights = dict(dctr["weights"])
     if task == "toy":
-        hidden = dctr["toys"]["classifier_hidden"][toy]
+        hidden = config["dctr_toys"]["classifier_hidden"][toy]
         section = dctr["classifier"]
         return {
-            "classifier": classifier_settings(dctr, section, hidden=hidden),
-            "calibration": calibration_of(dctr, section),
+            "classifier": classifier_settings(config, section, hidden=hidden),
+            "calibration": calibration_of(config, section),
             "folds": int(dctr["folds"]),
             "weights": weights,
         }
     if task in ("calo_hl", "calo_amplification"):
         section = config["calorimeter"]["hl"]
         return {
-            "classifier": classifier_settings(dctr, section),
-            "calibration": calibration_of(dctr, section),
+            "classifier": classifier_settings(config, section),
+            "calibration": calibration_of(config, section),
             "folds": int(dctr["folds"]),
             "weights": weights | ({"rake_bins": 0} if task == "calo_amplification" else {}),
         }
     if task == "calo_ll":
         ll = config["calorimeter"]["ll"]
-        network = {k: v for k, v in ll.items() if k not in ("calibration", "cap", "workers")}
+        network = {k: v for k, v in ll.items() if k not in ("calibration", "cap")}
         return {
-            "classifier": {"kind": "lowlevel"} | network,
+            "classifier": {"kind": "lowlevel"} | network | {"bf16": config["advanced"]["ll_bf16"]},
             "calibration": ll["calibration"],
             "folds": int(dctr["folds"]),
             "weights": weights | {"cap": ll["cap"], "rake_bins": 0},
@@ -420,22 +421,22 @@ def reweighter_spec(config: Mapping, task: str, *, toy: str | None = None) -> di
     if task == "amplification":
         amp = dctr["amplification"]
         return {
-            "classifier": classifier_settings(dctr, amp["classifier"]),
-            "calibration": calibration_of(dctr, amp["classifier"]),
+            "classifier": classifier_settings(config, amp["classifier"]),
+            "calibration": calibration_of(config, amp["classifier"]),
             "folds": int(amp["folds"]),
             "weights": weights | {"cap": amp["cap"], "rake_bins": 0},
         }
     raise ValueError(f"unknown reweighting task {task!r} (known: {', '.join(REWEIGHTER_TASKS)})")
 
 
-def calibration_of(dctr: Mapping, section: Mapping) -> str:
-    """The calibration of the classifier ``section`` selects: ``dctr.boosted.calibration`` for
+def calibration_of(config: Mapping, section: Mapping) -> str:
+    """The calibration of the classifier ``section`` selects: ``advanced.boosted.calibration`` for
     the boosted trees, ``dctr.calibration`` for the network. Per kind because they differ: the
     trees' out-of-fold h needs none, and a temperature fitted on the split that also stopped the
-    boosting shrinks their weights (``benchmarks/results/*-peers``)."""
+    boosting shrinks their weights."""
     if section["kind"] == "boosted":
-        return dctr["boosted"]["calibration"]
-    return dctr["calibration"]
+        return config["advanced"]["boosted"]["calibration"]
+    return config["dctr"]["calibration"]
 
 
 def merge(base: Mapping, *overrides: Mapping) -> dict:

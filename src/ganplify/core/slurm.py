@@ -176,8 +176,8 @@ def check(requests: Iterable[Request]) -> None:
         raise ValueError(
             "SLURM requests no node can satisfy (nothing was submitted):\n  - "
             + "\n  - ".join(messages)
-            + "\nCPUs follow the rules' threads, which the config sets (gan.threads, dctr.threads, "
-            "calorimeter.ll.workers); memory, GPUs and partitions: profiles/slurm/config.yaml."
+            + "\nCPUs follow the rules' threads, which the config sets (runtime.threads, "
+            "runtime.ll_workers); memory, GPUs and partitions: profiles/slurm/config.yaml."
         )
 
 

@@ -24,7 +24,7 @@ from ..core import checkpoint as ckpt
 from ..core import seeding
 from ..core.io import provenance
 from ..core.runtime import inject_fault, stop_on_signals
-from .calo_showers import file_format
+from .calo_showers import Segment, file_format
 from .common import torch_device
 
 log = logging.getLogger("ganplify")
@@ -41,6 +41,27 @@ def generator_training(shared: Mapping, generator_cfg: Mapping) -> dict:
     generator's ``training`` over them."""
     base = {k: v for k, v in shared.items() if k not in RUNTIME_KEYS}
     return base | dict(generator_cfg.get("training", {}))
+
+
+def training_segments(truth: Sequence[Segment], n_train: int | None, calo: str) -> list[list]:
+    """The first ``n_train`` showers of the truth's segments as ``[path, format, start, stop]``
+    (all of them for None); more than the truth holds is an error naming the key. (The forecast's
+    learned ensemble resamples them; a study's generator trains on :func:`training_showers`.)"""
+    total = sum(s.n for s in truth)
+    n = total if n_train is None else int(n_train)
+    if n > total:
+        raise ValueError(
+            f"calorimeter.studies.{calo}.generator.n_train: {n} showers asked for, "
+            f"the truth sample holds {total}"
+        )
+    out = []
+    for s in truth:
+        take = min(s.n, n)
+        if take <= 0:
+            break
+        out.append([s.path, s.format, s.start, s.start + take])
+        n -= take
+    return out
 
 
 def training_showers(evaluation: np.ndarray, n_train: int, calo: str) -> np.ndarray:

@@ -1,6 +1,6 @@
 """rules/dctr_toys.smk: the DCTR paper's toys — truth samples, a GAN per toy, its DCTR weights,
 the judge, the summary table and Fig. 1; and the null tests, toys whose "generator" is their own
-truth (``dctr.toys.null``: ``null_{toy}``), where every reported gain must vanish.
+truth (``dctr_toys.null_tests``: ``null_{toy}``), where every reported gain must vanish.
 
 The evaluation protocol (docs/science.md §2.8): the reweighter is fitted on the *fitting* events
 — the classifier's truth sample ``truth`` and the GAN's ``generated`` events — and every number

@@ -5,9 +5,10 @@ For each of the first ``forecast.runs`` training samples of a study, ``forecast.
 of the study's architecture and training are trained, member k on its own bootstrap resample of
 the run's sample (:func:`ganplify.core.seeding.resample_rng`) with its own seeds
 (:func:`ganplify.core.seeding.member_seeds` with approach "forecast"): a member is the same GAN in
-any block and on any rerun. A block of runs trains as one batched model (``gan.pack`` GANs per
-job), as the study's ensembles do. Each member generates ``forecast.n_generated`` events; their
-fractions in the study's quantile cells are what the forecast reads.
+any block and on any rerun. A block of runs trains as one batched model
+(``advanced.gan_pack`` GANs per job), as the study's ensembles do. Each member generates
+``forecast.n_generated`` events; their fractions in the study's quantile cells are what the
+forecast reads.
 
 Files: ``{study}/forecast/blocks/{block}.h5`` — per run ``runs/{i}/quantiles/K{K}`` (members, K),
 ``runs/{i}/resample`` (members, n_train: the indices of each member's resample),
