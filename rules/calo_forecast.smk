@@ -19,6 +19,8 @@ rule calo_forecast_member:
     conda:
         "../envs/gpu.yaml"
     threads: config["runtime"]["threads"]["generator"]
+    resources:
+        gpu=1,
     params:
         member=calo_forecast_member,
         detector=calo_value("detector"),

@@ -20,9 +20,9 @@ pytestmark = pytest.mark.cluster
 CONFIGS = [*DEMO_CONFIGS, str(REPO / "tests/slurm.yaml")]
 SLURM_DIR = os.environ.get("GANPLIFY_SLURM_DIR", "/tmp/ganplify-slurm")
 #: Jobs that run on the cluster (the rest are localrules): per study, one per training sample,
-#: and per run the DCTR reweighting of its GAN and of its ensemble; per DCTR toy (tests/slurm.yaml
+#: and per run the DCTR reweighting of its GAN and of its ensemble; the forecast's GAN blocks; per DCTR toy (tests/slurm.yaml
 #: runs one) its truth sample, GAN, reweighter and judge.
-REMOTE_RULES = ("sample", "fit", "train_block", "reweight_run")
+REMOTE_RULES = ("sample", "fit", "train_block", "reweight_run", "train_forecast_block")
 TOY_RULES = ("toy_truth", "train_toy_gan", "toy_dctr", "toy_judge")
 #: per calorimeter sample (truth, generated and their evaluation samples; one chunk each) a
 #: simulation and its observables; two reweighters and their HL judges; the challenge's FPD/KPD.
@@ -37,9 +37,20 @@ CALO_RULES = (
 #: tests/slurm.yaml packs 3 GANs per job: camelback_1d (3 runs) and ring_2d (2 runs) each train
 #: their GANs in one block and their ensembles of 3 in one block per run.
 N_BLOCKS = (1 + 3) + (1 + 2)
-N_REMOTE = 2 * (3 + 2) + N_BLOCKS + 2 * (3 + 2) + len(TOY_RULES) + 4 * 2 + 2 + 2 + 1
+#: tests/slurm.yaml forecasts ring_2d from one run: its 3 bootstrap GANs train as one block.
+N_FORECAST_BLOCKS = 1
+N_REMOTE = (
+    2 * (3 + 2) + N_BLOCKS + 2 * (3 + 2) + N_FORECAST_BLOCKS + len(TOY_RULES) + 4 * 2 + 2 + 2 + 1
+)
 #: GPU jobs: the GAN trainings, the toy's GAN and reweighter, the two calorimeter reweighters.
-GPU_RULES = ("train_block", "train_toy_gan", "toy_dctr", "hl_dctr", "ll_dctr")
+GPU_RULES = (
+    "train_block",
+    "train_forecast_block",
+    "train_toy_gan",
+    "toy_dctr",
+    "hl_dctr",
+    "ll_dctr",
+)
 
 
 def _rule_of(comment: str) -> str:

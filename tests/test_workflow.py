@@ -512,7 +512,7 @@ def test_dctr_toy_study_outputs(demo_run):
                 f"{digest('evaluation', range(3000))}").all()  # fmt: skip
         attrs = read_attrs(base / "weights.h5")
         assert attrs["fit_truth_sample"] == "truth" and attrs["fit_generated_sample"] == "generated"
-        assert attrs["spec"]["calibration"] == _demo_settings("dctr", "boosted", "calibration")
+        assert attrs["spec"]["calibration"] == _demo_settings("advanced", "boosted", "calibration")
         assert (demo_run / f"results/dctr_toys/figures/marginals_{toy}.png").stat().st_size > 5000
     assert (demo_run / "results/dctr_toys/figures/fig1.png").stat().st_size > 5000
 
