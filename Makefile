@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CORES ?= all
 
-.PHONY: setup demo study report test lint format clean slurm-profile device-wheels device-check-dry
+.PHONY: setup demo study report test lint format clean slurm-profile device-wheels device-check-dry \
+	docs docs-check
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -33,6 +34,18 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The documentation (docs/): HTML in docs/_build/html, warnings as errors. The configuration
+# reference and the results index are generated from the repository as the build starts.
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -q -j auto -b html docs docs/_build/html
+	@echo "Documentation: docs/_build/html/index.html"
+
+# The built site (and REPORT=results/report.html, if given) in headless Chromium: screenshots in
+# docs/_build/screenshots, fails on blank pages and page errors. Needs Debian's chromium; not CI.
+REPORT ?=
+docs-check: docs
+	$(BIN)/python docs/check_browser.py $(if $(REPORT),--report $(REPORT))
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests workflow_scripts benchmarks
 	$(BIN)/snakefmt --check Snakefile rules
@@ -44,7 +57,7 @@ format: $(STAMP)
 	$(BIN)/snakefmt Snakefile rules
 
 clean:
-	rm -rf results logs .snakemake
+	rm -rf results logs .snakemake docs/_build docs/_generated docs/api/generated
 
 # `snakemake --profile slurm` looks the name up in ./slurm, ~/.config/snakemake/slurm and
 # /etc/xdg/snakemake/slurm, not in profiles/: link this repository's profile into the user's

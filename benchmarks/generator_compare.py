@@ -26,8 +26,8 @@ Each model generates at the evaluation truth's incident energies (as the challen
 its test file's) and is scored against the evaluation truth by
 
 - the classifier AUC on the cls-high features (``feature_set(geometry).hl``) of the project's
-  judge: the boosted trees of ``judge_settings(config["dctr"])``, cross-fitted over
-  ``dctr.folds`` folds (every shower scored by trees that never saw it);
+  judge: the boosted trees of ``dctr.judge`` (:mod:`ganplify.dctr.judge`), cross-fitted over
+  ``dctr.judge.folds`` folds (every shower scored by trees that never saw it);
 - the hit count per shower against the truth's, per incident energy (mean, standard deviation,
   and the separation power S² of the two histograms with one bin per count);
 - the separation power of every cls-high feature (30 bins over the truth's 0.5–99.5 % range);
@@ -206,23 +206,14 @@ def _features(energies, showers):
 
 
 def judge_auc(x_truth, x_gen, identity) -> float:
-    """The project's judge: boosted trees, cross-fitted, AUC of truth against generated."""
-    from ganplify.core.config import calibration_of, judge_settings
-    from ganplify.jobs.common import cross_fit_job
+    """The project's judge (:func:`ganplify.dctr.judge.judge_auc`, ``dctr.judge`` of config.yaml):
+    boosted trees of fixed size, cross-fitted, held-out AUC of truth against generated."""
+    from ganplify.dctr.judge import JudgeConfig
+    from ganplify.dctr.judge import judge_auc as held_out_judge
 
-    dctr = _config()["dctr"]
-    classifier = judge_settings(dctr)
-    _, _, attrs = cross_fit_job(
-        x_truth,
-        x_gen,
-        classifier=classifier,
-        folds=dctr["folds"],
-        calibration=calibration_of(dctr, classifier),
-        seed=SEED,
-        identity=identity,
-        threads=1,
-    )
-    return float(attrs["auc"])
+    config = JudgeConfig.from_config(_config()["dctr"]["judge"])
+    value, _, _ = held_out_judge(x_truth, x_gen, None, config, seed=SEED, identity=tuple(identity))
+    return float(value)
 
 
 def hit_stats(e_truth, s_truth, e_gen, s_gen) -> dict:

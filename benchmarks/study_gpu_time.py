@@ -9,7 +9,8 @@ the H100 measurement in benchmarks/results/h100-2026-11-22-graphs/bench.txt, K =
 interpolated log-log in K and held at its last value beyond the largest K measured (the engine
 gets no slower per GAN with more GANs). A training of N points has N / batch steps per epoch, so a
 study on 500 points costs 5x one on 100. For each packing the blocks are those of the workflow
-(`gan.pack` GANs per job, an ensemble never split). With --measure, one block of the real config
+(`advanced.gan_pack` GANs per job, an ensemble never split). With --measure, one block of the real
+config
 (the paper's network, K = --pack GANs) is trained for a few epochs on this machine's GPU and its
 cost per GAN-epoch printed beside the interpolated one.
 """

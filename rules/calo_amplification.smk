@@ -1,7 +1,8 @@
 # Does a learned shower generator amplify? For each study of `calorimeter.amplification.run` and
 # each training size: a large independent truth sample (the reference), the generator trained on
 # the first n_train truth showers (rule train_shower_generator), its showers' observables with and
-# without DCTR weights against the reference's quantiles, and one table and figure for all.
+# without DCTR weights (a reweighter fitted on the same n_train showers against another draw of
+# the generator, stored) against the reference's quantiles, and one table and figure for all.
 
 
 rule calo_reference:
@@ -28,24 +29,22 @@ rule calo_amplification_run:
         truth="results/calorimeter/{calo}/truth/features.h5",
         reference=rules.calo_reference.output[0],
     output:
-        "results/calorimeter/{calo}/amplification/{ntrain}.h5",
+        run="results/calorimeter/{calo}/amplification/{ntrain}.h5",
+        model="results/calorimeter/{calo}/amplification/{ntrain}_reweighter.h5",
     log:
         "logs/calorimeter/{calo}/amplification/{ntrain}.log",
     benchmark:
         "results/benchmarks/calorimeter/{calo}/amplification/{ntrain}.tsv"
     conda:
         "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"]
+    threads: config["runtime"]["threads"]["dctr"]
     params:
         n_generated=config["calorimeter"]["amplification"]["n_generated"],
         quantiles=config["calorimeter"]["amplification"]["quantiles"],
         n_bootstrap=config["calorimeter"]["amplification"]["n_bootstrap"],
         detector=calo_value("detector"),
         incident_energy=calo_value("incident_energy"),
-        classifier=classifier_settings(config["calorimeter"]["hl"]),
-        folds=config["dctr"]["folds"],
-        calibration=classifier_calibration(config["calorimeter"]["hl"]),
-        weights=unraked_weights(),
+        reweighter=reweighter("calo_amplification"),
         seed=config["seed"],
     script:
         "../workflow_scripts/calo_amplification_run.py"

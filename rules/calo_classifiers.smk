@@ -1,27 +1,27 @@
-# A calorimeter study's DCTR classifiers: high-level (hl, conditional on the incident energy in
-# the CaloChallenge geometries), low-level (ll, the 3D CNN), their closure tests, and the judge
-# (the boosted trees of an independent truth sample against the weighted showers).
+# A calorimeter study's DCTR reweighters — high-level (hl, conditional on the incident energy in
+# the CaloChallenge geometries) and low-level (ll, the 3D CNN or the challenge's cls-low network)
+# — fitted on the fitting showers and stored, their weights of the fitting and the evaluation
+# showers, and the judges of those weights on the evaluation showers (HL trees, LL network).
 
 
 rule hl_dctr:
     input:
-        truth="results/calorimeter/{calo}/truth/features.h5",
-        generated="results/calorimeter/{calo}/generated/features.h5",
+        truth=features_file("truth", "fit"),
+        generated=features_file("generated", "fit"),
+        evaluation=features_file("generated", "evaluation"),
     output:
-        "results/calorimeter/{calo}/weights_hl.h5",
+        weights="results/calorimeter/{calo}/weights_hl.h5",
+        model="results/calorimeter/{calo}/reweighter_hl.h5",
     log:
         "logs/calorimeter/{calo}/hl_dctr.log",
     benchmark:
         "results/benchmarks/calorimeter/{calo}/hl_dctr.tsv"
     conda:
         "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"]
+    threads: config["runtime"]["threads"]["dctr"]
     params:
         detector=calo_value("detector"),
-        classifier=classifier_settings(config["calorimeter"]["hl"]),
-        folds=config["dctr"]["folds"],
-        calibration=classifier_calibration(config["calorimeter"]["hl"]),
-        weights=config["dctr"]["weights"],
+        reweighter=reweighter("calo_hl"),
         seed=config["seed"],
     script:
         "../workflow_scripts/hl_dctr.py"
@@ -30,13 +30,15 @@ rule hl_dctr:
 rule ll_dctr:
     input:
         # the observables jobs check every value of the showers: no training on a bad file
-        features=[
-            "results/calorimeter/{calo}/truth/features.h5",
-            "results/calorimeter/{calo}/generated/features.h5",
-        ],
-        showers=segment_files("truth", "generated"),
+        truth=features_file("truth", "fit"),
+        generated=features_file("generated", "fit"),
+        evaluation=features_file("generated", "evaluation"),
+        showers=part_shower_files(
+            ("truth", "fit"), ("generated", "fit"), ("generated", "evaluation")
+        ),
     output:
-        "results/calorimeter/{calo}/weights_ll.h5",
+        weights="results/calorimeter/{calo}/weights_ll.h5",
+        model="results/calorimeter/{calo}/reweighter_ll.h5",
     log:
         "logs/calorimeter/{calo}/ll_dctr.log",
     benchmark:
@@ -44,49 +46,24 @@ rule ll_dctr:
     conda:
         "../envs/gpu.yaml"
     # the network's threads and the DataLoader's reader processes: what the job occupies
-    threads: config["dctr"]["threads"] + config["calorimeter"]["ll"]["workers"]
+    threads: config["runtime"]["threads"]["dctr"] + config["runtime"]["ll_workers"]
     params:
-        truth_segments=lambda w: [s.__dict__ for s in SEGMENTS[w.calo]["truth"]],
-        gen_segments=lambda w: [s.__dict__ for s in SEGMENTS[w.calo]["generated"]],
-        network=ll_network_settings,
-        folds=config["dctr"]["folds"],
-        calibration=config["calorimeter"]["ll"]["calibration"],
-        weights=ll_weight_settings,
-        validation_fraction=config["calorimeter"]["ll"]["validation_fraction"],
+        segments=lambda w: {
+            "fit_truth": part_segments(w, "truth", "fit"),
+            "fit_generated": part_segments(w, "generated", "fit"),
+            "evaluation_generated": part_segments(w, "generated", "evaluation"),
+        },
+        reweighter=reweighter("calo_ll"),
         detector=calo_value("detector"),
         seed=config["seed"],
     script:
         "../workflow_scripts/ll_dctr.py"
 
 
-rule calo_closure:
-    input:
-        truth="results/calorimeter/{calo}/truth/features.h5",
-        generated="results/calorimeter/{calo}/generated/features.h5",
-        weights="results/calorimeter/{calo}/weights_{classifier}.h5",
-    output:
-        "results/calorimeter/{calo}/closure_{classifier}.h5",
-    log:
-        "logs/calorimeter/{calo}/closure_{classifier}.log",
-    benchmark:
-        "results/benchmarks/calorimeter/{calo}/closure_{classifier}.tsv"
-    conda:
-        "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"]
-    params:
-        detector=calo_value("detector"),
-        classifier=classifier_settings(config["calorimeter"]["hl"]),
-        folds=config["dctr"]["folds"],
-        calibration=classifier_calibration(config["calorimeter"]["hl"]),
-        seed=config["seed"],
-    script:
-        "../workflow_scripts/calo_closure.py"
-
-
 rule calo_judge:
     input:
-        judge="results/calorimeter/{calo}/judge/features.h5",
-        generated="results/calorimeter/{calo}/generated/features.h5",
+        truth=features_file("truth", "evaluation"),
+        generated=features_file("generated", "evaluation"),
         weights="results/calorimeter/{calo}/weights_{classifier}.h5",
     output:
         "results/calorimeter/{calo}/judge_{classifier}.h5",
@@ -95,46 +72,40 @@ rule calo_judge:
     benchmark:
         "results/benchmarks/calorimeter/{calo}/judge_{classifier}.tsv"
     conda:
-        "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"]
+        "../envs/cpu.yaml"
+    threads: config["runtime"]["threads"]["dctr"]
     params:
         detector=calo_value("detector"),
-        classifier=JUDGE,
-        folds=config["dctr"]["folds"],
-        calibration=classifier_calibration(JUDGE),
+        judge=JUDGE,
         seed=config["seed"],
     script:
         "../workflow_scripts/calo_judge.py"
 
 
-rule ll_closure:
+rule ll_judge:
     input:
-        features=[
-            "results/calorimeter/{calo}/truth/features.h5",
-            "results/calorimeter/{calo}/generated/features.h5",
-        ],
-        showers=closure_segment_files,
+        truth=features_file("truth", "evaluation"),
+        generated=features_file("generated", "evaluation"),
+        showers=part_shower_files(("truth", "evaluation"), ("generated", "evaluation")),
         weights="results/calorimeter/{calo}/weights_{classifier}.h5",
     output:
-        "results/calorimeter/{calo}/ll_closure_{classifier}.h5",
+        "results/calorimeter/{calo}/ll_judge_{classifier}.h5",
     log:
-        "logs/calorimeter/{calo}/ll_closure_{classifier}.log",
+        "logs/calorimeter/{calo}/ll_judge_{classifier}.log",
     benchmark:
-        "results/benchmarks/calorimeter/{calo}/ll_closure_{classifier}.tsv"
+        "results/benchmarks/calorimeter/{calo}/ll_judge_{classifier}.tsv"
     conda:
         "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"] + config["calorimeter"]["ll"]["workers"]
+    threads: config["runtime"]["threads"]["dctr"] + config["runtime"]["ll_workers"]
     params:
-        # the independent judge sample where there is one: truth no reweighter saw
-        truth_segments=lambda w: [
-            s.__dict__ for s in SEGMENTS[w.calo][closure_truth(w.calo)]
-        ],
-        gen_segments=lambda w: [s.__dict__ for s in SEGMENTS[w.calo]["generated"]],
-        network=ll_network_settings,
-        folds=config["dctr"]["folds"],
-        calibration=config["calorimeter"]["ll"]["calibration"],
-        validation_fraction=config["calorimeter"]["ll"]["validation_fraction"],
+        segments=lambda w: {
+            "evaluation_truth": part_segments(w, "truth", "evaluation"),
+            "evaluation_generated": part_segments(w, "generated", "evaluation"),
+        },
+        network=lambda w: reweighter("calo_ll")["classifier"],
+        folds=JUDGE["folds"],
+        bootstrap=JUDGE["bootstrap"],
         detector=calo_value("detector"),
         seed=config["seed"],
     script:
-        "../workflow_scripts/ll_closure.py"
+        "../workflow_scripts/ll_judge.py"

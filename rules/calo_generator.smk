@@ -1,14 +1,15 @@
 # A learned shower generator (`generator: {kind: trained}`): the model of `calorimeter.trained.model`
-# (a conditional VAE, or conditional flow matching) trained on the first {ntrain} of a calorimeter
-# study's truth showers (a GPU job on a cluster; checkpointed, resumed after a kill or preemption),
-# then the study's generated sample, one job per chunk, in the simulator's format.
-# Runtime knobs (`calorimeter.trained.threads`, `checkpoint_every`) are read by the script from the
+# (a conditional VAE, or conditional flow matching) trained on the first {ntrain} fitting showers of
+# a calorimeter study's truth (a GPU job on a cluster; checkpointed, resumed after a kill or
+# preemption), then the study's generated sample, one job per chunk, in the simulator's format.
+# Runtime knobs (`runtime.threads.generator`, `runtime.checkpoint_every.generator`) are read by the script from the
 # config, so that changing them retrains nothing.
 
 
 rule train_shower_generator:
     input:
-        generator_training_files,
+        showers=generator_training_files,
+        truth="results/calorimeter/{calo}/truth/features.h5",
     output:
         "results/calorimeter/{calo}/generator/{ntrain}/model.pt",
     log:
@@ -17,7 +18,7 @@ rule train_shower_generator:
         "results/benchmarks/calorimeter/{calo}/train_generator/{ntrain}.tsv"
     conda:
         "../envs/gpu.yaml"
-    threads: config["calorimeter"]["trained"]["threads"]
+    threads: config["runtime"]["threads"]["generator"]
     resources:
         gpu=1,
     params:

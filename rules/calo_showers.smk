@@ -1,5 +1,6 @@
 # A calorimeter study's showers (arXiv:2009.03796, Sec. III.2; CaloChallenge geometries), in
-# chunks (simulated: one job per chunk; from files: one job per segment), and their observables.
+# chunks (simulated: one job per chunk; from files: one job per segment), and their observables;
+# the gathered features say which showers are evaluation showers (held out of every fit).
 
 
 rule simulate_showers:
@@ -50,5 +51,8 @@ rule gather_shower_features:
         "logs/calorimeter/{calo}/{sample}/gather_features.log",
     conda:
         "../envs/cpu.yaml"
+    params:
+        evaluation=sample_evaluation,
+        seed=config["seed"],
     script:
         "../workflow_scripts/gather_shower_features.py"

@@ -1,12 +1,14 @@
 # A calorimeter study's summaries (per observable, per classifier, per incident-energy bin), the
-# CaloChallenge's FPD/KPD, and the DCTR paper's Figs. 2-8 (or their per-layer analogues).
+# CaloChallenge's FPD/KPD, and the DCTR paper's Figs. 2-8 (or their per-layer analogues): all of
+# the evaluation showers, which no fitting step saw.
 
 
 rule calo_summary:
     input:
-        unpack(calo_classifier_files),
-        truth="results/calorimeter/{calo}/truth/features.h5",
-        generated="results/calorimeter/{calo}/generated/features.h5",
+        unpack(calo_weight_files),
+        unpack(calo_judge_files),
+        truth=features_file("truth", "evaluation"),
+        generated=features_file("generated", "evaluation"),
     output:
         summary=report(
             "results/calorimeter/{calo}/dctr_summary.csv",
@@ -32,7 +34,7 @@ rule calo_summary:
         "../envs/cpu.yaml"
     params:
         classifiers=calo_value("classifiers"),
-        closure_files=lambda w: {j: CLOSURE_PREFIX[j] for j in CALO[w.calo]["closures"]},
+        judge_files=lambda w: {j: JUDGE_PREFIX[j] for j in CALO[w.calo]["judges"]},
         detector=calo_value("detector"),
         incident_energy=calo_value("incident_energy"),
         n_edges=config["calorimeter"]["n_edges"],
@@ -45,8 +47,8 @@ rule calo_summary:
 rule calo_metrics:
     input:
         unpack(calo_weight_files),
-        truth="results/calorimeter/{calo}/truth/features.h5",
-        generated="results/calorimeter/{calo}/generated/features.h5",
+        truth=features_file("truth", "evaluation"),
+        generated=features_file("generated", "evaluation"),
     output:
         report(
             "results/calorimeter/{calo}/challenge_metrics.csv",
@@ -73,8 +75,8 @@ rule calo_metrics:
 rule plot_calorimeter:
     input:
         unpack(calo_weight_files),
-        truth="results/calorimeter/{calo}/truth/features.h5",
-        generated="results/calorimeter/{calo}/generated/features.h5",
+        truth=features_file("truth", "evaluation"),
+        generated=features_file("generated", "evaluation"),
         summary=rules.calo_summary.output.summary,
     output:
         **{

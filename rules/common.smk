@@ -5,16 +5,18 @@ from pathlib import Path
 from ganplify.core.approaches import APPROACHES, generators, trained
 from ganplify.densities.toys import TOYS as TOYS_REGISTRY
 from ganplify.core.config import (
-    calibration_of,
-    classifier_settings as config_classifier_settings,
     judge_settings,
     expand_training_sizes,
+    reweighter_spec,
     selected_studies,
     study_n_samples,
     training_size_groups,
     validate_config,
 )
 from ganplify.jobs.calo_showers import (
+    SAMPLES as CALO_SAMPLES,
+    evaluation_sample,
+    evaluation_split,
     plan_segments,
     sample_config,
     study_samples,
@@ -50,15 +52,17 @@ localrules:
     plot_quantile_errors,
     plot_training,
     saturation,
+    forecast,
+    calo_forecast,
     export_config,
 
 
 wildcard_constraints:
     study="[a-z][a-z0-9_]*",
     i=r"\d+",
-    toy="|".join(TOYS_REGISTRY),
+    toy="(null_)?(" + "|".join(TOYS_REGISTRY) + ")",
     calo="[a-z][a-z0-9_]*",
-    sample="truth|generated|judge",
+    sample="|".join(CALO_SAMPLES),
     k=r"\d+",
     classifier="hl|ll",
     approach="|".join(a for a in APPROACHES if APPROACHES[a].generator),
@@ -68,7 +72,13 @@ wildcard_constraints:
 
 PARTS = config["parts"]
 STUDIES = selected_studies(config) if "amplification" in PARTS else []
-TOYS = list(config["dctr"]["toys"]["run"]) if "dctr_toys" in PARTS else []
+#: The toys a run computes, then their null tests (null_{toy}: the generator is the toy's truth).
+TOYS = (
+    list(config["dctr_toys"]["run"])
+    + [f"null_{toy}" for toy in config["dctr_toys"]["null_tests"]]
+    if "dctr_toys" in PARTS
+    else []
+)
 #: The calorimeter studies a run computes, each with its settings (its own keys over the shared
 #: ones of `calorimeter`).
 CALO_RUN = list(config["calorimeter"]["run"]) if "calorimeter" in PARTS else []
@@ -104,19 +114,17 @@ def study_value(key):
     return lambda wildcards: config["studies"][wildcards.study][key]
 
 
-def classifier_settings(section, **mlp):
-    """A DCTR classifier's `kind` and that kind's settings only (core.config.classifier_settings)."""
-    return config_classifier_settings(config["dctr"], section, **mlp)
+def reweighter(task, **kw):
+    """A param: the one resolved reweighter of a task (core.config.reweighter_spec)."""
+    return reweighter_spec(config, task, **kw)
 
 
-def classifier_calibration(section):
-    """The calibration of a section's classifier, per kind (core.config.calibration_of)."""
-    return calibration_of(config["dctr"], section)
-
-
-#: The judge of every closure test: the boosted trees (dctr.boosted, dctr.judge over them), as
-#: strong as any reweighter's classifier.
+#: The judge of every weight set (ganplify.dctr.judge.JudgeConfig): dctr.judge.
 JUDGE = judge_settings(config["dctr"])
+#: The GAN trainings' settings: gan.training and the arithmetic they run in (advanced).
+GAN_TRAINING = config["gan"]["training"] | {
+    "matmul_precision": config["advanced"]["matmul_precision"]
+}
 
 
 def run_files(study, approach):
@@ -133,8 +141,10 @@ def run_files(study, approach):
 
 
 def block_size(approach):
-    """Runs per training block: `gan.pack` GANs, an ensemble counting all its members."""
-    return max(1, config["gan"]["pack"] // APPROACHES[approach].members(config["gan"]))
+    """Runs per training block: `advanced.gan_pack` GANs, an ensemble counting all its members."""
+    return max(
+        1, config["advanced"]["gan_pack"] // APPROACHES[approach].members(config["gan"])
+    )
 
 
 def blocks(study, approach):
@@ -187,6 +197,38 @@ def size_study_tables(wildcards):
     ]
 
 
+# -- rules/forecast.smk -------------------------------------------------------------------------
+
+#: The forecast's settings (docs/science.md §1.7); a config without the section forecasts nothing.
+FORECAST = config.get("forecast") or {}
+#: The studies whose GAN's amplification is forecast: `forecast.studies` among those run.
+FORECAST_STUDIES = [s for s in FORECAST.get("studies", []) if s in STUDIES]
+
+
+def forecast_blocks(study):
+    """The runs of each forecast block of `study`: the first `forecast.runs` runs (at most the
+    study's), `advanced.gan_pack` GANs per block counting every bootstrap member."""
+    n = min(int(FORECAST["runs"]), study_n_samples(config, study))
+    size = max(1, config["advanced"]["gan_pack"] // int(FORECAST["members"]))
+    return [list(range(lo, min(lo + size, n))) for lo in range(0, n, size)]
+
+
+def forecast_block_samples(wildcards):
+    runs = forecast_blocks(wildcards.study)[int(wildcards.block)]
+    return [f"results/{wildcards.study}/samples/{i}.h5" for i in runs]
+
+
+def forecast_inputs(wildcards):
+    """The study's forecast blocks, and its gathered errors where a GAN measures the truth."""
+    blocks = range(len(forecast_blocks(wildcards.study)))
+    out = {
+        "blocks": [f"results/{wildcards.study}/forecast/blocks/{b}.h5" for b in blocks]
+    }
+    if "gan" in RUN_APPROACHES:
+        out["errors"] = f"results/{wildcards.study}/quantile_errors.h5"
+    return out
+
+
 # -- rules/plots.smk ----------------------------------------------------------------------------
 
 
@@ -205,22 +247,21 @@ def overview_inputs(wildcards):
 def toy_gan_settings(wildcards):
     """The toy GAN's settings: the shared ones plus the toy's layers, latent size and
     iterations."""
-    toys = config["dctr"]["toys"]
+    toys = config["dctr_toys"]
     own = ("g_hidden", "d_hidden", "latent_dim", "iterations")
     return toys["gan"] | {key: toys[key][wildcards.toy] for key in own}
 
 
-def toy_classifier_settings(wildcards):
-    """The DCTR classifier of a toy: the boosted trees, or the MLP with the toy's hidden layers."""
-    hidden = config["dctr"]["toys"]["classifier_hidden"][wildcards.toy]
-    return classifier_settings(config["dctr"]["classifier"], hidden=hidden)
+def toy_reweighter(wildcards):
+    """The reweighter of a toy (a null test's is its base toy's)."""
+    return reweighter("toy", toy=wildcards.toy.removeprefix("null_"))
 
 
-TOY_STAGES = ("truth", "gan", "weights", "closure", "judge")
+TOY_STAGES = ("truth", "gan", "weights", "judge")
 
 
 def toy_files(wildcards):
-    """Every selected toy's files, named {toy}_{truth,gan,weights,closure,judge}."""
+    """Every selected toy's files, named {toy}_{truth,gan,weights,judge}."""
     return {
         f"{toy}_{stage}": f"results/dctr_toys/{toy}/{stage}.h5"
         for toy in TOYS
@@ -237,8 +278,18 @@ def calo_value(key):
 
 
 def calo_sample(wildcards):
-    """The config section of the job's sample ("truth", "generated" or "judge")."""
+    """The config section of the job's physical sample (calo_showers.SAMPLES)."""
     return sample_config(CALO[wildcards.calo], wildcards.sample)
+
+
+def sample_evaluation(wildcards):
+    """Which of the job's sample's showers are evaluation showers: all (an evaluation sample),
+    none (a fitting sample with an evaluation sample of its own) or the share split off it.
+    """
+    if wildcards.sample.endswith("_eval"):
+        return "all"
+    share = evaluation_split(CALO[wildcards.calo], wildcards.sample)
+    return "none" if share is None else share
 
 
 def calo_energy_range(calo):
@@ -246,11 +297,44 @@ def calo_energy_range(calo):
     return list(study_spectrum(CALO[calo]).range_gev)
 
 
+def features_file(role, part):
+    """Input function: the features file holding the ``part`` ("fit" or "evaluation") showers
+    of ``role`` ("truth" or "generated")."""
+
+    def f(wildcards):
+        sample = (
+            role if part == "fit" else evaluation_sample(CALO[wildcards.calo], role)
+        )
+        return f"results/calorimeter/{wildcards.calo}/{sample}/features.h5"
+
+    return f
+
+
+def part_segments(wildcards, role, part):
+    """The segments (as dicts) of the physical sample holding ``role``'s ``part`` showers."""
+    sample = role if part == "fit" else evaluation_sample(CALO[wildcards.calo], role)
+    return [s.__dict__ for s in SEGMENTS[wildcards.calo][sample]]
+
+
+def part_shower_files(*parts):
+    """Input function: the shower files of these (role, part) pairs (the low-level networks read
+    the showers)."""
+
+    def f(wildcards):
+        out = set()
+        for role, part in parts:
+            out |= {s["path"] for s in part_segments(wildcards, role, part)}
+        return sorted(out)
+
+    return f
+
+
 def generator_training_segments(wildcards):
-    """The first {ntrain} truth showers of a study: a trained generator's [path, format, start,
-    stop]."""
-    truth = SEGMENTS[wildcards.calo]["truth"]
-    return training_segments(truth, int(wildcards.ntrain), wildcards.calo)
+    """A trained generator's training sample: the truth's segments as [path, format, start,
+    stop] (the job keeps the first {ntrain} of its fitting showers)."""
+    return [
+        [s.path, s.format, s.start, s.stop] for s in SEGMENTS[wildcards.calo]["truth"]
+    ]
 
 
 def generator_training_files(wildcards):
@@ -258,9 +342,14 @@ def generator_training_files(wildcards):
 
 
 def study_generator_model(wildcards):
-    """The trained generator of a study's generated sample: on n_train truth showers (all)."""
-    gen = CALO[wildcards.calo]["generator"]
-    n = gen.get("n_train", sum(s.n for s in SEGMENTS[wildcards.calo]["truth"]))
+    """The trained generator of a study's generated samples: on n_train truth showers (all the
+    fitting ones by default)."""
+    settings = CALO[wildcards.calo]
+    gen = settings["generator"]
+    n_truth = sum(s.n for s in SEGMENTS[wildcards.calo]["truth"])
+    share = evaluation_split(settings, "truth")
+    n_fit = n_truth - (0 if share is None else int(round(share * n_truth)))
+    n = gen.get("n_train", n_fit)
     return f"results/calorimeter/{wildcards.calo}/generator/{n}/model.pt"
 
 
@@ -285,44 +374,6 @@ def feature_chunks(wildcards):
     )
 
 
-def segment_files(*samples):
-    """Input function: every shower file of these samples of the job's study (the low-level
-    classifiers read the showers)."""
-    return lambda w: sorted({s.path for x in samples for s in SEGMENTS[w.calo][x]})
-
-
-def closure_truth(calo):
-    """The truth sample the closures judge against: the independent judge where there is one."""
-    return "judge" if "judge" in SEGMENTS[calo] else "truth"
-
-
-def closure_segment_files(wildcards):
-    return segment_files(closure_truth(wildcards.calo), "generated")(wildcards)
-
-
-#: calorimeter.ll keys that are not the network's: how the weights are made, and the data path.
-LL_OTHER_KEYS = ("calibration", "cap", "validation_fraction", "workers")
-
-
-def ll_network_settings(wildcards):
-    """The low-level network and its training (calorimeter.ll without the other keys)."""
-    return {
-        k: v for k, v in config["calorimeter"]["ll"].items() if k not in LL_OTHER_KEYS
-    }
-
-
-def unraked_weights(**override):
-    """The shared weight settings (with ``override``), not raked: the low-level weights have no
-    HL arrays to rake (streamed showers); the amplification runs' truth is the generator's own
-    training sample, whose fluctuations raking would copy into the weighted events."""
-    return config["dctr"]["weights"] | override | {"rake_bins": 0}
-
-
-def ll_weight_settings(wildcards):
-    """The shared weight settings with the low-level classifier's own cap (the paper: 5)."""
-    return unraked_weights(cap=config["calorimeter"]["ll"]["cap"])
-
-
 def calo_weight_files(wildcards):
     """Weights file of each of a study's classifiers, named weights_{name}."""
     return {
@@ -331,30 +382,20 @@ def calo_weight_files(wildcards):
     }
 
 
-#: The closure file of each judge (calorimeter.closures): HL features, or the low-level network.
-CLOSURE_PREFIX = {"hl": "closure", "ll": "ll_closure"}
+#: The file of each judge (calorimeter.judges) of a classifier's weights: the boosted trees on the
+#: HL inputs, or a fresh low-level network.
+JUDGE_PREFIX = {"hl": "judge", "ll": "ll_judge"}
 
 
-def calo_classifier_files(wildcards):
-    """Weights and closure files of each of a study's classifiers: weights_{name}, and per judge
-    of the study's `closures` closure_{name} (HL features) and ll_closure_{name} (low level),
-    and judge_{name} (the boosted trees on the independent judge sample) where there is one.
-    """
-    study, prefix = CALO[wildcards.calo], CLOSURE_PREFIX
-    judged = {
-        f"judge_{name}": f"results/calorimeter/{wildcards.calo}/judge_{name}.h5"
+def calo_judge_files(wildcards):
+    """The judges' files of each of a study's classifiers, named {judge}_{name} (judge_hl,
+    ll_judge_hl, ...)."""
+    study, prefix = CALO[wildcards.calo], JUDGE_PREFIX
+    return {
+        f"{prefix[judge]}_{name}": f"results/calorimeter/{wildcards.calo}/{prefix[judge]}_{name}.h5"
         for name in study["classifiers"]
-        if "judge" in SEGMENTS[wildcards.calo]
+        for judge in study["judges"]
     }
-    return (
-        calo_weight_files(wildcards)
-        | judged
-        | {
-            f"{prefix[judge]}_{name}": f"results/calorimeter/{wildcards.calo}/{prefix[judge]}_{name}.h5"
-            for name in study["classifiers"]
-            for judge in study["closures"]
-        }
-    )
 
 
 def calo_amplification_runs(wildcards):
@@ -362,6 +403,82 @@ def calo_amplification_runs(wildcards):
         f"results/calorimeter/{calo}/amplification/{n}.h5"
         for calo, n in AMPLIFICATION_RUNS
     ]
+
+
+# -- rules/calo_forecast.smk ---------------------------------------------------------------------
+
+#: calorimeter.forecast: the studies whose generator ensemble is forecast, among those run.
+CALO_FORECAST = config["calorimeter"].get("forecast") or {}
+CALO_FORECAST_RUN = [c for c in CALO_FORECAST.get("run", []) if c in CALO_RUN]
+
+
+def calo_forecast_size(calo):
+    """A learned ensemble's training size: its n_train, or the whole truth sample."""
+    ens = CALO_FORECAST["ensembles"][calo]
+    return int(ens.get("n_train", sum(s.n for s in SEGMENTS[calo]["truth"])))
+
+
+def calo_forecast_measured(calo):
+    """Whether the truth checks the forecast: a learned ensemble whose generator
+    calorimeter.amplification measures at the same training size."""
+    ens = CALO_FORECAST["ensembles"][calo]
+    return (
+        ens["kind"] == "trained"
+        and (calo, calo_forecast_size(calo)) in AMPLIFICATION_RUNS
+    )
+
+
+def calo_forecast_member(wildcards):
+    """What member {member} of the study's ensemble is made of (only that member's settings)."""
+    calo, ens = wildcards.calo, CALO_FORECAST["ensembles"][wildcards.calo]
+    if ens["kind"] == "file":
+        return {"kind": "file"} | dict(ens["members"][int(wildcards.member)])
+    return {
+        "kind": "trained",
+        "n_showers": ens["n_showers"],
+        "segments": training_segments(
+            SEGMENTS[calo]["truth"], calo_forecast_size(calo), calo
+        ),
+        "training": generator_training(
+            config["calorimeter"]["trained"], CALO[calo]["generator"]
+        ),
+    }
+
+
+def calo_forecast_member_files(wildcards):
+    member = calo_forecast_member(wildcards)
+    if member["kind"] == "file":
+        return list(member["paths"])
+    return sorted({s[0] for s in member["segments"]})
+
+
+def calo_forecast_training_size(wildcards):
+    """The training sample's size: the learned ensemble's, the whole truth for files (None)."""
+    ens = CALO_FORECAST["ensembles"][wildcards.calo]
+    return calo_forecast_size(wildcards.calo) if ens["kind"] == "trained" else None
+
+
+def calo_forecast_quantiles(wildcards):
+    """Cells per observable: the measurement's where the truth checks the forecast."""
+    if calo_forecast_measured(wildcards.calo):
+        return config["calorimeter"]["amplification"]["quantiles"]
+    return CALO_FORECAST["quantiles"]
+
+
+def calo_forecast_inputs(wildcards):
+    calo, ens = wildcards.calo, CALO_FORECAST["ensembles"][wildcards.calo]
+    b = len(ens["members"]) if ens["kind"] == "file" else int(ens["members"])
+    out = {
+        "training": f"results/calorimeter/{calo}/truth/features.h5",
+        "members": [
+            f"results/calorimeter/{calo}/forecast/members/{m}.h5" for m in range(b)
+        ],
+    }
+    if calo_forecast_measured(calo):
+        folder = f"results/calorimeter/{calo}/amplification"
+        out["reference"] = f"{folder}/reference.h5"
+        out["measured"] = f"{folder}/{calo_forecast_size(calo)}.h5"
+    return out
 
 
 # -- final targets ------------------------------------------------------------------------------
@@ -416,4 +533,14 @@ def final_outputs():
                 study=study,
                 approach=TRAINED,
             )
+    for study in FORECAST_STUDIES:
+        out += [
+            f"results/{study}/forecast.csv",
+            f"results/{study}/figures/forecast.png",
+        ]
+    for calo in CALO_FORECAST_RUN:
+        out += [
+            f"results/calorimeter/{calo}/forecast.csv",
+            f"results/calorimeter/{calo}/figures/forecast.png",
+        ]
     return out

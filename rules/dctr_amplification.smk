@@ -1,5 +1,6 @@
-# DCTR meets amplification: each run's generated events (GAN, ensemble) reweighted towards the
-# run's own training sample by a cross-fitted classifier; scored like any generator.
+# DCTR meets amplification: each run's generated events (GAN, ensemble) weighted towards the run's
+# own training sample by a stored reweighter fitted on other events of the same generators; scored
+# like any generator.
 
 
 rule reweight_run:
@@ -7,7 +8,8 @@ rule reweight_run:
         sample="results/{study}/samples/{i}.h5",
         generator=reweighted_generator_file,
     output:
-        "results/{study}/{approach}/{i}.h5",
+        run="results/{study}/{approach}/{i}.h5",
+        model="results/{study}/{approach}/reweighters/{i}.h5",
     log:
         "logs/{study}/reweight_run/{approach}/{i}.log",
     benchmark:
@@ -20,13 +22,8 @@ rule reweight_run:
     params:
         truth=study_value("truth"),
         quantiles=study_value("quantiles"),
-        classifier=classifier_settings(config["dctr"]["amplification"]["classifier"]),
-        folds=config["dctr"]["amplification"]["folds"],
-        max_train_generated=config["dctr"]["amplification"]["max_train_generated"],
-        calibration=classifier_calibration(
-            config["dctr"]["amplification"]["classifier"]
-        ),
-        weights=unraked_weights(cap=config["dctr"]["amplification"]["cap"]),
+        reweighter=reweighter("amplification"),
+        fit_generated=config["dctr"]["amplification"]["fit_generated"],
         judge=JUDGE,
         seed=config["seed"],
     script:

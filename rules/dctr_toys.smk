@@ -1,7 +1,8 @@
 # The DCTR paper's toys (arXiv:2009.03796, Sec. III.1): per toy a truth sample, a GAN trained on
-# it, the cross-fitted DCTR classifier and its weights, the paper's closure classifier and the judge
-# (the boosted trees on an independent truth sample); then the summary
-# table and Fig. 1. Trainings ask for a GPU on a cluster and run on the CPU locally.
+# it, the stored reweighter fitted on the fitting events and the weights of the evaluation events,
+# the judge (on evaluation truth, with its controls); then the summary table and Fig. 1. The null
+# tests (null_{toy}: the generator is the toy's own truth) run through the same rules. Trainings
+# ask for a GPU on a cluster and run on the CPU locally.
 
 
 rule toy_truth:
@@ -12,8 +13,8 @@ rule toy_truth:
     conda:
         "../envs/cpu.yaml"
     params:
-        n_train=config["dctr"]["toys"]["n_train"],
-        n_truth=config["dctr"]["toys"]["n_truth"],
+        n_train=config["dctr_toys"]["n_train"],
+        n_truth=config["dctr_toys"]["n_truth"],
         seed=config["seed"],
     script:
         "../workflow_scripts/toy_truth.py"
@@ -28,68 +29,61 @@ rule train_toy_gan:
         "logs/dctr_toys/{toy}/gan.log",
     benchmark:
         "results/benchmarks/dctr_toys/{toy}/gan.tsv"
+    wildcard_constraints:
+        toy="|".join(TOYS_REGISTRY),
     conda:
         "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"]
+    threads: config["runtime"]["threads"]["dctr"]
     params:
         gan=toy_gan_settings,
-        n_generated=config["dctr"]["toys"]["n_generated"],
+        n_generated=config["dctr_toys"]["n_generated"],
         seed=config["seed"],
     script:
         "../workflow_scripts/train_toy_gan.py"
 
 
+rule null_toy_generator:
+    output:
+        "results/dctr_toys/{toy}/gan.h5",
+    log:
+        "logs/dctr_toys/{toy}/gan.log",
+    wildcard_constraints:
+        toy="null_(" + "|".join(TOYS_REGISTRY) + ")",
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        n_generated=config["dctr_toys"]["n_generated"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/null_toy_generator.py"
+
+
 rule toy_dctr:
     input:
         truth=rules.toy_truth.output[0],
-        gan=rules.train_toy_gan.output[0],
+        gan="results/dctr_toys/{toy}/gan.h5",
     output:
-        "results/dctr_toys/{toy}/weights.h5",
+        weights="results/dctr_toys/{toy}/weights.h5",
+        model="results/dctr_toys/{toy}/reweighter.h5",
     log:
         "logs/dctr_toys/{toy}/dctr.log",
     benchmark:
         "results/benchmarks/dctr_toys/{toy}/dctr.tsv"
     conda:
         "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"]
+    threads: config["runtime"]["threads"]["dctr"]
     params:
-        classifier=toy_classifier_settings,
-        folds=config["dctr"]["folds"],
-        calibration=classifier_calibration(config["dctr"]["classifier"]),
-        weights=config["dctr"]["weights"],
+        reweighter=toy_reweighter,
         seed=config["seed"],
     script:
         "../workflow_scripts/toy_dctr.py"
 
 
-rule toy_closure:
-    input:
-        truth=rules.toy_truth.output[0],
-        gan=rules.train_toy_gan.output[0],
-        weights=rules.toy_dctr.output[0],
-    output:
-        "results/dctr_toys/{toy}/closure.h5",
-    log:
-        "logs/dctr_toys/{toy}/closure.log",
-    benchmark:
-        "results/benchmarks/dctr_toys/{toy}/closure.tsv"
-    conda:
-        "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"]
-    params:
-        classifier=toy_classifier_settings,
-        folds=config["dctr"]["folds"],
-        calibration=classifier_calibration(config["dctr"]["classifier"]),
-        seed=config["seed"],
-    script:
-        "../workflow_scripts/toy_closure.py"
-
-
 rule toy_judge:
     input:
         truth=rules.toy_truth.output[0],
-        gan=rules.train_toy_gan.output[0],
-        weights=rules.toy_dctr.output[0],
+        gan="results/dctr_toys/{toy}/gan.h5",
+        weights=rules.toy_dctr.output.weights,
     output:
         "results/dctr_toys/{toy}/judge.h5",
     log:
@@ -97,12 +91,10 @@ rule toy_judge:
     benchmark:
         "results/benchmarks/dctr_toys/{toy}/judge.tsv"
     conda:
-        "../envs/gpu.yaml"
-    threads: config["dctr"]["threads"]
+        "../envs/cpu.yaml"
+    threads: config["runtime"]["threads"]["dctr"]
     params:
-        classifier=JUDGE,
-        folds=config["dctr"]["folds"],
-        calibration=classifier_calibration(JUDGE),
+        judge=JUDGE,
         seed=config["seed"],
     script:
         "../workflow_scripts/toy_judge.py"
@@ -123,7 +115,7 @@ rule toy_summary:
         "../envs/cpu.yaml"
     params:
         toys=TOYS,
-        bins=config["dctr"]["toys"]["bins"],
+        bins=config["dctr_toys"]["bins"],
         bootstrap_replicas=config["dctr"]["bootstrap_replicas"],
         seed=config["seed"],
     script:
@@ -152,8 +144,8 @@ rule plot_toys:
 rule plot_toy_marginals:
     input:
         truth=rules.toy_truth.output[0],
-        gan=rules.train_toy_gan.output[0],
-        weights=rules.toy_dctr.output[0],
+        gan="results/dctr_toys/{toy}/gan.h5",
+        weights=rules.toy_dctr.output.weights,
         summary=rules.toy_summary.output[0],
     output:
         report(
@@ -166,6 +158,6 @@ rule plot_toy_marginals:
     conda:
         "../envs/cpu.yaml"
     params:
-        bins=config["dctr"]["toys"]["bins"],
+        bins=config["dctr_toys"]["bins"],
     script:
         "../workflow_scripts/plot_toy_marginals.py"

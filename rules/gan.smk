@@ -1,10 +1,10 @@
 # GAN trainings: one GAN per training sample, and one ensemble of `gan.ensemble_members` GANs
-# trained on the identical sample. `gan.pack` GANs (counting ensemble members) train as one batched
+# trained on the identical sample. `advanced.gan_pack` GANs (counting ensemble members) train as one batched
 # model in one job: a block of runs of one approach. The block file is temporary; each run's file
 # is cut out of it by a local job, so everything downstream reads per-run files as before.
 # Checkpoints live outside the declared outputs (Snakemake deletes outputs before a job runs) so
 # that a killed or preempted block resumes. Params hold what determines a training's result;
-# runtime knobs (`gan.threads`, `gan.checkpoint_every`) are read by the script from the config.
+# runtime knobs (`runtime.threads.gan`, `runtime.checkpoint_every.gan`) are read by the script from the config.
 
 
 rule train_block:
@@ -20,7 +20,7 @@ rule train_block:
         approach=TRAINED_PATTERN,
     conda:
         "../envs/gpu.yaml"
-    threads: config["gan"]["threads"]
+    threads: config["runtime"]["threads"]["gan"]
     resources:
         gpu=1,
     params:
@@ -28,7 +28,7 @@ rule train_block:
         truth=study_value("truth"),
         quantiles=study_value("quantiles"),
         architecture=config["gan"]["architecture"],
-        training=config["gan"]["training"],
+        training=GAN_TRAINING,
         n_generated=config["gan"]["n_generated"],
         seed=config["seed"],
         run_files=block_run_files,

@@ -20,34 +20,36 @@ pytestmark = pytest.mark.cluster
 CONFIGS = [*DEMO_CONFIGS, str(REPO / "tests/slurm.yaml")]
 SLURM_DIR = os.environ.get("GANPLIFY_SLURM_DIR", "/tmp/ganplify-slurm")
 #: Jobs that run on the cluster (the rest are localrules): per study, one per training sample,
-#: and per run the DCTR reweighting of its GAN and of its ensemble; per DCTR toy (tests/slurm.yaml
-#: runs one) its truth sample, GAN, classifier and closure.
-REMOTE_RULES = ("sample", "fit", "train_block", "reweight_run")
-TOY_RULES = ("toy_truth", "train_toy_gan", "toy_dctr", "toy_closure", "toy_judge")
-#: per calorimeter sample (truth, generated, judge; one chunk each) a simulation and its
-#: observables; two classifiers, their closure tests and their judges; the challenge's FPD/KPD.
+#: and per run the DCTR reweighting of its GAN and of its ensemble; the forecast's GAN blocks; per DCTR toy (tests/slurm.yaml
+#: runs one) its truth sample, GAN, reweighter and judge.
+REMOTE_RULES = ("sample", "fit", "train_block", "reweight_run", "train_forecast_block")
+TOY_RULES = ("toy_truth", "train_toy_gan", "toy_dctr", "toy_judge")
+#: per calorimeter sample (truth, generated and their evaluation samples; one chunk each) a
+#: simulation and its observables; two reweighters and their HL judges; the challenge's FPD/KPD.
 CALO_RULES = (
     "simulate_showers",
     "shower_features",
     "hl_dctr",
     "ll_dctr",
-    "calo_closure",
     "calo_judge",
     "calo_metrics",
 )
 #: tests/slurm.yaml packs 3 GANs per job: camelback_1d (3 runs) and ring_2d (2 runs) each train
 #: their GANs in one block and their ensembles of 3 in one block per run.
 N_BLOCKS = (1 + 3) + (1 + 2)
-N_REMOTE = 2 * (3 + 2) + N_BLOCKS + 2 * (3 + 2) + len(TOY_RULES) + 3 * 2 + 4 + 2 + 1
-#: GPU jobs: the GAN trainings and, per toy, the GAN, the classifier and the closure classifier.
+#: tests/slurm.yaml forecasts ring_2d from one run: its 3 bootstrap GANs train as one block.
+N_FORECAST_BLOCKS = 1
+N_REMOTE = (
+    2 * (3 + 2) + N_BLOCKS + 2 * (3 + 2) + N_FORECAST_BLOCKS + len(TOY_RULES) + 4 * 2 + 2 + 2 + 1
+)
+#: GPU jobs: the GAN trainings, the toy's GAN and reweighter, the two calorimeter reweighters.
 GPU_RULES = (
     "train_block",
+    "train_forecast_block",
     "train_toy_gan",
     "toy_dctr",
-    "toy_closure",
     "hl_dctr",
     "ll_dctr",
-    "calo_closure",
 )
 
 
@@ -135,7 +137,7 @@ def test_study_through_slurm_equals_local_run(slurm_env, profile, tmp_path):
     rules = [_rule_of(j[4]) for j in jobs]
     assert set(rules) == {*REMOTE_RULES, *TOY_RULES, *CALO_RULES}, rules
     gpu_jobs = [j for j, r in zip(jobs, rules, strict=True) if r in GPU_RULES]
-    assert len(gpu_jobs) == N_BLOCKS + 3 + 4 and all("gres/gpu=1" in j[3] for j in gpu_jobs)
+    assert len(gpu_jobs) == N_BLOCKS + 2 + 2 and all("gres/gpu=1" in j[3] for j in gpu_jobs)
     cpu_jobs = [j for j, r in zip(jobs, rules, strict=True) if r not in GPU_RULES]
     assert all("gres/gpu" not in j[3] for j in cpu_jobs)
     assert "array" in out.lower()  # trainings were submitted as job arrays
@@ -202,11 +204,11 @@ def test_failed_training_is_rerun_alone(slurm_env, profile, tmp_path):
 
 
 def test_a_request_no_node_can_satisfy_fails_fast(slurm_env, profile, tmp_path):
-    """calorimeter.ll.workers: 3 makes ll_dctr ask for 1 + 3 = 4 CPUs (its threads); the test
+    """runtime.ll_workers: 3 makes ll_dctr ask for 1 + 3 = 4 CPUs (its threads); the test
     node has 2, so SLURM would keep it pending for ever (PartitionConfig). The run stops before
     submitting anything, naming the rule and the CPUs."""
     extra = tmp_path / "workers.yaml"
-    extra.write_text("calorimeter:\n  ll:\n    workers: 3\n")
+    extra.write_text("runtime:\n  ll_workers: 3\n")
     since = _now()
     time.sleep(1)
     proc = run(

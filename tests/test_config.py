@@ -4,6 +4,7 @@ import pytest
 from conftest import REPO
 
 from ganplify.core.config import (
+    REWEIGHTER_TASKS,
     ConfigError,
     calibration_of,
     classifier_settings,
@@ -11,11 +12,14 @@ from ganplify.core.config import (
     judge_settings,
     load_config,
     merge,
+    reweighter_spec,
     study_n_samples,
     training_size_groups,
     validate_config,
 )
 from ganplify.dctr.classifiers import classifier_config
+from ganplify.dctr.judge import JudgeConfig
+from ganplify.dctr.reweighter import ReweighterSpec
 
 #: Every preset as the workflow merges it: config.yaml first, then each --configfile.
 PRESETS = {
@@ -82,29 +86,53 @@ def test_full_config_is_the_papers_study(config):
             lambda c: c["dctr"]["amplification"]["classifier"].pop("kind"),
             "'dctr.amplification.classifier'",
         ),
-        (lambda c: c["dctr"]["boosted"].update(max_bins=300), "'dctr.boosted.max_bins'"),
-        (lambda c: c["dctr"]["boosted"].update(repeats=0), "'dctr.boosted.repeats'"),
-        (lambda c: c["dctr"]["boosted"].update(repeats="often"), "'dctr.boosted.repeats'"),
-        (lambda c: c["dctr"]["boosted"].update(trees="last"), "'dctr.boosted.trees'"),
+        (lambda c: c["advanced"]["boosted"].update(max_bins=300), "'advanced.boosted.max_bins'"),
+        (lambda c: c["advanced"]["boosted"].update(repeats=0), "'advanced.boosted.repeats'"),
+        (lambda c: c["advanced"]["boosted"].update(repeats="often"), "'advanced.boosted.repeats'"),
+        (lambda c: c["advanced"]["boosted"].update(trees="last"), "'advanced.boosted.trees'"),
         (lambda c: c["dctr"]["judge"].update(trees="most"), "'dctr.judge.trees'"),
-        (lambda c: c["dctr"]["judge"].update(patience=0), "'dctr.judge.patience'"),
         (lambda c: c["dctr"]["judge"].update(calibration="none"), "'dctr.judge'"),
         (lambda c: c["dctr"].pop("judge"), "'judge' is a required property"),
         (lambda c: c["dctr"]["classifier"].update(repeats=1.5), "'dctr.classifier.repeats'"),
         (lambda c: c["dctr"]["amplification"].update(cap=0), "'dctr.amplification.cap'"),
-        (lambda c: c["dctr"]["boosted"].update(n_trees=3), "'dctr.boosted'"),
+        (lambda c: c["advanced"]["boosted"].update(n_trees=3), "'advanced.boosted'"),
+        (lambda c: c["runtime"]["threads"].update(gan=0), "'runtime.threads.gan'"),
+        (lambda c: c["advanced"].update(gan_pack=0), "'advanced.gan_pack'"),
+        (lambda c: c["gan"].update(threads=2), "unknown config key(s) ['threads'] in 'gan'"),
         (lambda c: c["dctr"]["weights"].update(rake_bins=1), "'dctr.weights.rake_bins'"),
         (
             lambda c: c["dctr"]["weights"].update(rake_iterations=0),
             "'dctr.weights.rake_iterations'",
         ),
         (
-            lambda c: c["dctr"]["boosted"].update(calibration="platt"),
-            "'dctr.boosted.calibration'",
+            lambda c: c["advanced"]["boosted"].update(calibration="platt"),
+            "'advanced.boosted.calibration'",
         ),
         (
-            lambda c: c["calorimeter"]["studies"]["ild"].update(judge={"kind": "gan"}),
-            "'calorimeter.studies.ild.judge.kind'",
+            lambda c: c["calorimeter"]["studies"]["ild"].update(
+                evaluation={"truth": {"kind": "gan"}}
+            ),
+            "'calorimeter.studies.ild.evaluation.truth'",
+        ),
+        (
+            lambda c: c["calorimeter"]["studies"]["ild"].update(
+                evaluation={"truth": {"kind": "fastsim", "n_showers": 100}}
+            ),
+            "'calorimeter.studies.ild.evaluation.truth.kind'",
+        ),
+        (
+            lambda c: c["calorimeter"]["studies"]["ild"].update(
+                evaluation={"generator": {"kind": "trained", "n_showers": 100}}
+            ),
+            "'calorimeter.studies.ild.evaluation.generator.kind'",
+        ),
+        (
+            lambda c: c["calorimeter"].update(judge=[]),
+            "unknown config key(s) ['judge'] in 'calorimeter'",
+        ),
+        (
+            lambda c: c["dctr"]["judge"].update(patience=3),
+            "unknown config key(s) ['patience'] in 'dctr.judge'",
         ),
     ],
 )
@@ -117,24 +145,39 @@ def test_bad_values_name_their_key(config, mutate, fragment):
 
 def test_each_classifier_kind_has_its_own_settings_and_calibration(config):
     config["dctr"]["calibration"] = "temperature"
-    config["dctr"]["boosted"]["calibration"] = "isotonic"
+    config["advanced"]["boosted"]["calibration"] = "isotonic"
     hl = config["calorimeter"]["hl"] | {"kind": "boosted"}
-    trees = classifier_settings(config["dctr"], hl)
+    trees = classifier_settings(config, hl)
     # The trees' settings only: none of the section's network settings, no calibration (the
     # classifier reads no such key; the cross-fit gets it apart).
     assert trees == {"kind": "boosted"} | {
-        k: v for k, v in config["dctr"]["boosted"].items() if k != "calibration"
+        k: v for k, v in config["advanced"]["boosted"].items() if k != "calibration"
     }
-    assert calibration_of(config["dctr"], hl) == "isotonic"
+    assert calibration_of(config, hl) == "isotonic"
     mlp = hl | {"kind": "mlp"}
-    assert classifier_settings(config["dctr"], mlp, hidden=[8]) == mlp | {"hidden": [8]}
-    assert calibration_of(config["dctr"], mlp) == "temperature"
+    assert classifier_settings(config, mlp, hidden=[8]) == mlp | {"hidden": [8]}
+    assert calibration_of(config, mlp) == "temperature"
     classifier_config(trees)  # accepted as it is
-    # the judges: the same trees with dctr.judge's keys over them
-    config["dctr"]["judge"] = {"patience": 40, "repeats": 2}
-    judge = judge_settings(config["dctr"])
-    assert judge == trees | {"patience": 40, "repeats": 2}
-    assert classifier_config(judge).repeats_for(100) == 2
+    # the judges: dctr.judge alone, nothing inherited from the reweighter's trees
+    config["advanced"]["boosted"]["min_samples_leaf"] = 77
+    judge = JudgeConfig.from_config(judge_settings(config["dctr"]))
+    assert judge.min_samples_leaf == config["dctr"]["judge"]["min_samples_leaf"] != 77
+    assert judge.boosted().early_stopping is False
+
+
+@pytest.mark.parametrize("task", REWEIGHTER_TASKS)
+def test_every_task_gets_one_resolved_reweighter(config, task):
+    """One resolved spec per task, read as the reweighter reads it; the low-level and the
+    amplification reweighters never rake."""
+    config["dctr"]["weights"]["rake_bins"] = 5
+    spec = ReweighterSpec.from_mapping(reweighter_spec(config, task, toy="circle_8"))
+    assert spec.folds >= 2 and spec.classifier["kind"] in ("boosted", "mlp", "lowlevel")
+    assert spec.weights.rake_bins == (5 if task in ("toy", "calo_hl") else 0)
+    if task == "calo_ll":
+        assert spec.weights.cap == config["calorimeter"]["ll"]["cap"]
+        assert spec.calibration == config["calorimeter"]["ll"]["calibration"]
+    with pytest.raises(ValueError, match="unknown reweighting task"):
+        reweighter_spec(config, "nope")
 
 
 def test_all_problems_are_reported_at_once(config):
@@ -194,3 +237,103 @@ def test_the_schema_knows_exactly_the_registered_toys():
 
     schema = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())
     assert schema["$defs"]["toy"]["enum"] == list(TOYS)
+
+
+def _settings_classes():
+    from ganplify.calo.learned import VAEConfig
+    from ganplify.dctr.boosted import BoostedConfig
+    from ganplify.dctr.classifier import ClassifierConfig
+    from ganplify.dctr.lowlevel import LowLevelConfig
+    from ganplify.dctr.weights import WeightSettings
+    from ganplify.gan.models import GanArchitecture
+    from ganplify.gan.toy import ToyGanConfig
+    from ganplify.gan.training import TrainingConfig
+
+    return [
+        (WeightSettings, ("dctr", "weights")),
+        (BoostedConfig, ("advanced", "boosted")),
+        (ClassifierConfig, ("dctr", "classifier")),
+        (JudgeConfig, ("dctr", "judge")),
+        (ToyGanConfig, ("dctr_toys", "gan")),
+        (LowLevelConfig, ("calorimeter", "ll")),
+        (VAEConfig, ("calorimeter", "trained")),
+        (TrainingConfig, ("gan", "training")),
+        (GanArchitecture, ("gan", "architecture")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "cls, section", _settings_classes(), ids=lambda v: getattr(v, "__name__", "")
+)
+def test_one_default_per_key(cls, section):
+    """A settings dataclass's default and config.yaml's value of the same key agree: one default
+    per key, whether a study runs from the config or a user calls the science API."""
+    import dataclasses
+
+    values = load_config(REPO / "config.yaml")
+    for key in section:
+        values = values[key]
+    for f in dataclasses.fields(cls):
+        if f.name not in values or f.default is dataclasses.MISSING:
+            continue
+        default, value = f.default, values[f.name]
+        if isinstance(default, tuple):
+            value = tuple(value)
+        assert default == value, f"{cls.__name__}.{f.name}: {default!r}, config.yaml {value!r}"
+
+
+@pytest.mark.parametrize(
+    "mutate, fragment",
+    [
+        (lambda c: c["forecast"].update(members=1), "'forecast.members': 1 is less than"),
+        (lambda c: c["forecast"].update(runs=0), "'forecast.runs'"),
+        (lambda c: c["forecast"].update(n_generated=10), "'forecast.n_generated'"),
+        (lambda c: c["forecast"].update(resamples="many"), "'forecast.resamples'"),
+        (lambda c: c["forecast"].update(member=3), "unknown config key(s) ['member']"),
+        (lambda c: c["forecast"].pop("studies"), "'studies' is a required property"),
+        # a study at one of its sizes, by the size's own name
+        (lambda c: c["forecast"].update(studies=["camelback_1d_n500"]), "'forecast.studies[0]'"),
+        (
+            lambda c: c["studies"]["ring_2d"].update(n_train=105),
+            "'forecast.studies[3]': study 'ring_2d' has n_train 105",
+        ),
+        (
+            lambda c: c["calorimeter"]["forecast"].update(run=["dataset2"]),
+            "'calorimeter.forecast.run[0]': study 'dataset2' has no entry",
+        ),
+        (
+            lambda c: c["calorimeter"]["forecast"].update(run=["nowhere"]),
+            "'calorimeter.forecast.run[0]': no calorimeter study 'nowhere'",
+        ),
+        (
+            lambda c: c["calorimeter"]["forecast"]["ensembles"]["dataset1_photons"].update(
+                n_train=10**6
+            ),
+            "'calorimeter.forecast.ensembles.dataset1_photons.n_train'",
+        ),
+        (
+            lambda c: c["calorimeter"]["forecast"]["ensembles"].update(
+                ild={"kind": "file", "members": [{"paths": ["a.h5"]}]}
+            ),
+            "'calorimeter.forecast.ensembles.ild'",
+        ),
+        (
+            lambda c: c["calorimeter"]["forecast"]["ensembles"].update(
+                dataset9={"kind": "trained", "members": 2, "n_showers": 100}
+            ),
+            "'calorimeter.forecast.ensembles.dataset9': no calorimeter study",
+        ),
+        (lambda c: c["calorimeter"]["forecast"].update(quantiles=1), "calorimeter.forecast"),
+    ],
+)
+def test_bad_forecast_values_name_their_key(config, mutate, fragment):
+    mutate(config)
+    with pytest.raises(ConfigError) as err:
+        validate_config(config)
+    assert fragment in str(err.value)
+
+
+def test_a_config_without_the_forecast_sections_is_valid(config):
+    config.pop("forecast")
+    config["calorimeter"].pop("forecast")
+    validate_config(config)

@@ -14,6 +14,7 @@ from conftest import DEMO_CONFIGS, REPO, run, snakemake_cmd
 from ganplify.calo import flow, formats, learned
 from ganplify.calo.detector import detector_from_config
 from ganplify.core.config import ConfigError, validate_config
+from ganplify.core.io import write_h5
 from ganplify.core.runtime import Preempted
 from ganplify.jobs.calo_generator import (
     generate_showers,
@@ -315,15 +316,13 @@ def _shared(**flow_settings):
             "whiten": True,
         }
         | flow_settings,
-        "threads": 1,
-        "checkpoint_every": 5,
     }
 
 
 def test_generator_training_keeps_the_chosen_models_settings():
     vae = generator_training(_shared(), {"kind": "trained"})
     # the VAE's settings as before the choice existed (its trained models stay current)
-    assert "model" not in vae and "flow" not in vae and "threads" not in vae
+    assert "model" not in vae and "flow" not in vae
     assert vae["epochs"] == 10 and vae["latent_dim"] == 4
     chosen = generator_training(
         _shared(), {"kind": "trained", "training": {"model": "flow", "flow": {"steps": 7}}}
@@ -349,10 +348,14 @@ def test_jobs_train_then_generate_a_chunk_with_the_flow(truth_file, tmp_path):
     model = tmp_path / "generator/model.pt"
     ckpt = tmp_path / "ckpt.pt"
     training = generator_training(_shared(), {"kind": "trained", "training": {"model": "flow"}})
+    features = tmp_path / "truth_features.h5"
+    write_h5(features, {"evaluation": np.zeros(120, dtype=bool)})
     train_shower_generator(
         [(str(truth_file), formats.CALOCHALLENGE, 0, 120)],
+        features,
         model,
         calo="t",
+        n_train=120,
         training=training,
         seed=1,
         checkpoint=ckpt,

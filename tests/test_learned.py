@@ -8,15 +8,16 @@ import torch
 from ganplify.calo import formats, learned
 from ganplify.calo.detector import detector_from_config
 from ganplify.core.config import ConfigError, validate_config
+from ganplify.core.io import write_h5
 from ganplify.core.runtime import Preempted
 from ganplify.jobs.calo_generator import (
     generate_showers,
     generator_training,
     load_generator,
     train_shower_generator,
-    training_segments,
+    training_showers,
 )
-from ganplify.jobs.calo_showers import Segment, simulate_showers
+from ganplify.jobs.calo_showers import simulate_showers
 
 DETECTOR = "dataset1-photons"
 SPECTRUM = {"discrete": [1.024, 4.096, 16.384]}
@@ -158,8 +159,17 @@ def test_jobs_train_then_generate_a_chunk(truth_file, tmp_path):
         {"kind": "trained", "training": {"epochs": 3}},
     )
     assert training["epochs"] == 3 and "threads" not in training
+    features = tmp_path / "truth_features.h5"
+    write_h5(features, {"evaluation": np.zeros(200, dtype=bool)})
     train_shower_generator(
-        _segments(truth_file, 120), model, calo="t", training=training, seed=1, checkpoint=ckpt
+        _segments(truth_file, 200),
+        features,
+        model,
+        calo="t",
+        n_train=120,
+        training=training,
+        seed=1,
+        checkpoint=ckpt,
     )
     assert model.exists() and not ckpt.exists()
     out = tmp_path / "gen/0.h5"
@@ -183,18 +193,15 @@ def test_jobs_train_then_generate_a_chunk(truth_file, tmp_path):
     assert load_generator(model).cfg.epochs == 3
 
 
-def test_training_segments_take_the_first_n_train_showers():
-    truth = [Segment("a.h5", "calochallenge", 0, 100), Segment("b.h5", "calochallenge", 0, 100)]
-    assert training_segments(truth, None, "s") == [
-        ["a.h5", "calochallenge", 0, 100],
-        ["b.h5", "calochallenge", 0, 100],
-    ]
-    assert training_segments(truth, 130, "s") == [
-        ["a.h5", "calochallenge", 0, 100],
-        ["b.h5", "calochallenge", 0, 30],
-    ]
+def test_a_generator_trains_on_the_first_n_train_fitting_showers_only():
+    """Never on an evaluation shower: the first n_train of the fitting ones."""
+    evaluation = np.array([0, 1, 0, 0, 1, 1, 0, 0], dtype=bool)
+    np.testing.assert_array_equal(
+        training_showers(evaluation, 3, "s"), [True, False, True, True, False, False, False, False]
+    )
+    np.testing.assert_array_equal(training_showers(evaluation, 5, "s"), ~evaluation)
     with pytest.raises(ValueError, match=r"calorimeter\.studies\.s\.generator\.n_train"):
-        training_segments(truth, 201, "s")
+        training_showers(evaluation, 6, "s")
 
 
 def _config_with(study_update):
@@ -219,8 +226,8 @@ def _config_with(study_update):
             "calorimeter.studies.dataset1_photons.generator.n_train",
         ),
         (
-            {"judge": {"kind": "trained", "n_showers": 100}},
-            "calorimeter.studies.dataset1_photons.judge",
+            {"evaluation": {"truth": {"kind": "trained", "n_showers": 100}}},
+            "calorimeter.studies.dataset1_photons.evaluation.truth.kind",
         ),
         (
             {"generator": {"kind": "trained", "n_showers": 100, "training": {"alpha": 0}}},

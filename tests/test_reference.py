@@ -13,7 +13,8 @@ from ganplify.gan.models import (
 from ganplify.gan.reference import PlainDiscriminator, PlainGenerator, load_member
 
 ARCH = GanArchitecture(
-    dim=2, latent_dim=12, g_hidden=16, g_layers=3, d_hidden=16, d_layers=3, embedding=(16, 16, 4)
+    dim=2, latent_dim=12, g_hidden=16, g_layers=3, d_hidden=16, d_layers=3, embedding=(16, 16, 4),
+    dropout=0.5,
 )
 
 
@@ -23,12 +24,12 @@ def test_batched_networks_match_the_literal_implementation():
     init_members(g, streams)
     init_members(d, streams)
     z = streams.uniform(7, ARCH.latent_dim) * 2 - 1
-    g_keep = streams.uniform(*g.mask_shape(7)) >= 0.5
+    g_keep = streams.uniform(*g.mask_shape(7)) >= ARCH.dropout
     batch = torch.randn(3, 1, 7, 2)
-    d_keep = streams.uniform(*d.mask_shape(7)) >= 0.5
+    d_keep = streams.uniform(*d.mask_shape(7)) >= ARCH.dropout
     # the literal implementation takes boolean masks, the engine its float multipliers
-    x_batched = g(z, dropout_mask(g_keep.float(), 0.5))
-    phi_batched = d(batch, dropout_mask(d_keep.float(), 0.5))
+    x_batched = g(z, dropout_mask(g_keep.float(), ARCH.dropout))
+    phi_batched = d(batch, dropout_mask(d_keep.float(), ARCH.dropout))
     for k in range(3):
         pg, pd = PlainGenerator(ARCH), PlainDiscriminator(ARCH)
         load_member(pg, g, k)

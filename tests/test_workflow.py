@@ -11,7 +11,7 @@ import torch
 import yaml
 from conftest import DEMO_CONFIGS, REPO, run, snakemake_cmd
 
-from ganplify.amplification.tables import EQUIVALENCE_COLUMNS
+from ganplify.amplification.tables import EQUIVALENCE_COLUMNS, FORECAST_COLUMNS, VERDICTS
 from ganplify.calo.features import OBSERVABLES
 from ganplify.core import seeding
 from ganplify.core.config import load_config
@@ -43,8 +43,9 @@ APPROACHES = ["sample", "fit", "gan", "ensemble", "gan_dctr", "ensemble_dctr"]
 DEMO_STUDIES = ("camelback_1d", "camelback_1d_n50", "ring_2d")
 #: What the report holds for a study of several training sizes (once, under the first size).
 REPORT_FILES_SIZES = ("amplification_vs_ntrain.csv", "amplification_vs_ntrain.png")
-#: The demo's calorimeter studies: the ILD-like ECAL and CaloChallenge's dataset 1 (photons).
-CALO_STUDIES = ("ild", "dataset1_photons")
+#: The demo's calorimeter studies: the ILD-like ECAL, CaloChallenge's dataset 1 (photons) and the
+#: null test (ILD, the generator a second simulation of the truth).
+CALO_STUDIES = ("ild", "dataset1_photons", "null_ild")
 #: What the report holds for each calorimeter study.
 REPORT_FILES_CALO = (
     "dctr_summary.csv",
@@ -60,6 +61,7 @@ REPORT_FILES_TOYS = (
     "marginals_bimodal_1d.png",
     "marginals_circle_8.png",
     "marginals_grid_5x5.png",
+    "marginals_null_circle_8.png",
 )
 
 
@@ -97,6 +99,10 @@ def test_full_config_plans_the_papers_study(tmp_path):
             assert per_study[(rule, study)] == 1, (rule, study)
     counts = job_counts(out)
     assert counts["sample"] == 500 and counts["train_block"] == 55
+    # the forecast: 10 runs x 10 bootstrap members per study in one block of 100 GANs; the learned
+    # shower generator's 10 members
+    assert counts["train_forecast_block"] == 5 and counts["forecast"] == 5
+    assert counts["calo_forecast_member"] == 10 and counts["calo_forecast"] == 1
     assert counts["amplification_vs_ntrain"] == counts["plot_amplification_vs_ntrain"] == 1
 
 
@@ -249,6 +255,8 @@ def test_zipped_report_lists_every_figure(demo_run):
         assert counts[name] == 1, (name, counts)
     for name in REPORT_FILES_CALO:
         assert counts[name] == len(CALO_STUDIES), (name, counts)
+    # the forecasts: tests/tiny.yaml's two GANplifying studies and the learned shower ensemble
+    assert counts["forecast.csv"] == counts["forecast.png"] == 3, counts
     assert all(study in html for study in studies)
 
 
@@ -297,13 +305,17 @@ def test_reweighted_generators_and_training_sizes(demo_run):
         with h5py.File(base / f"{source}/4.h5") as f:
             events = f["generated"][()]
         attrs = read_attrs(base / f"{approach}/4.h5")
-        assert attrs["generator_file"].endswith(f"{source}/4.h5") and attrs["folds"] == 2
+        assert attrs["generator_file"].endswith(f"{source}/4.h5") and attrs["spec"]["folds"] == 2
         assert w.shape == (5000,) and list(sizes) == [100, 1000, 5000]
+        # fitted on other events of the same generators, stored; the scored events are new to it
+        n_fit = _demo_settings("dctr", "amplification", "fit_generated")
+        model = read_attrs(base / f"{approach}/reweighters/4.h5")
+        assert model["info"]["n_generated"] == attrs["n_fit_generated"] == n_fit
         # the judge: exact-truth events the reweighter never saw, against the events
-        limit = _demo_settings("dctr", "amplification", "max_train_generated")
-        assert attrs["n_judge"] == min(5000, limit)
+        assert attrs["n_judge"] == min(5000, n_fit)
         assert 0.45 < attrs["judge_auc_gan"] < 1 and 0.45 < attrs["judge_auc"] < 1
-        assert attrs["weight_settings"]["cap"] == _demo_settings("dctr", "amplification", "cap")
+        assert abs(attrs["judge_auc_null"] - 0.5) < 4 * attrs["judge_auc_null_err"] + 0.01
+        assert attrs["spec"]["weights"]["cap"] == _demo_settings("dctr", "amplification", "cap")
         # N_eff of every prefix of the generated sample, from the stored weights
         prefix = [w[:n].sum() ** 2 / (w[:n] ** 2).sum() for n in sizes]
         np.testing.assert_allclose(n_eff, prefix)
@@ -379,8 +391,8 @@ def _planned_after(workdir, tmp_path, change: dict) -> dict[str, int]:
     "change",
     [
         {"gan": {"saturation_fraction": 0.2}},
-        {"gan": {"threads": 2}},
-        {"gan": {"checkpoint_every": 7}},
+        {"runtime": {"threads": {"gan": 2}}},
+        {"runtime": {"checkpoint_every": {"gan": 7}}},
         {"studies": {"camelback_1d": {"reference_sizes": [100, 300]}}},
     ],
     ids=["saturation_fraction", "threads", "checkpoint_every", "reference_sizes"],
@@ -405,26 +417,20 @@ def test_a_training_hyperparameter_replans_exactly_the_trainings(demo_pristine, 
     assert planned["reweight_run"] == 2 * n_runs  # the reweighted GANs follow their GANs
     assert "sample" not in planned and "fit" not in planned and "fit_summary" not in planned
     assert planned["gather"] == 3 and planned["saturation"] == 3
+    # the forecast's bootstrap members train as the study's GANs do: they follow
+    assert planned["train_forecast_block"] == 2 and planned["forecast"] == 2
 
 
 def test_the_judges_settings_replan_the_judges_not_the_reweighters(demo_pristine, tmp_path):
-    """dctr.judge: the closures' judges (and the amplification runs' reweighting, whose job
-    judges its own weights), never a generator or a toy's or shower's reweighting."""
-    planned = _planned_after(demo_pristine, tmp_path, {"dctr": {"judge": {"patience": 31}}})
-    assert planned["toy_judge"] == 3 and planned["calo_judge"] >= 1 and planned["reweight_run"]
-    for rule in ("toy_dctr", "toy_closure", "hl_dctr", "calo_closure", "train_toy_gan"):
+    """dctr.judge: the judges (and the amplification runs' reweighting, whose job judges its own
+    weights), never a generator or a toy's or shower's reweighting."""
+    planned = _planned_after(demo_pristine, tmp_path, {"dctr": {"judge": {"folds": 3}}})
+    assert planned["toy_judge"] == len(DEMO_TOYS) and planned["calo_judge"] >= 3
+    assert planned["ll_judge"] == 2 and planned["reweight_run"]
+    for rule in ("toy_dctr", "hl_dctr", "ll_dctr", "train_toy_gan"):
         assert rule not in planned, planned
     assert not {"sample", "fit", "train_block", "unpack_run"} & set(planned), planned
     assert planned["export_config"] == 1  # results/config.yaml: the config the run used
-
-
-def _mann_whitney_auc(h_truth, h_gen) -> float:
-    """AUC of truth (label 1) against generated by the rank-sum formula (ties count half)."""
-    from scipy.stats import rankdata
-
-    ranks = rankdata(np.concatenate([h_truth, h_gen]))
-    n_t, n_g = len(h_truth), len(h_gen)
-    return (ranks[:n_t].sum() - n_t * (n_t + 1) / 2) / (n_t * n_g)
 
 
 def _demo_settings(*keys):
@@ -435,86 +441,175 @@ def _demo_settings(*keys):
     return value
 
 
-def _assert_dctr_weights(w, h_gen, settings, x_gen=None, x_truth=None, eps=1e-6):
-    """w = min(min(h/(1 − h), cap) · raking factors, cap) with h clipped to [eps, 1 − eps],
-    normalised to mean 1; the factors (``settings["rake_bins"]``: :mod:`ganplify.dctr.raking`,
-    tested on its own) of the classifier's inputs ``x_gen`` against ``x_truth``."""
-    from ganplify.dctr.raking import rake_factors
+def _assert_stored_reweighter(weights_file, model_file, x_gen, x_eval, features):
+    """The weights file's weights are the stored reweighter's, bit for bit: the fitting events'
+    by their own folds' classifiers (out of fold), the evaluation events' by every fold's."""
+    from ganplify.dctr.reweighter import load
 
-    h = np.clip(h_gen, eps, 1 - eps)
-    cap = settings["cap"] or np.inf
-    ratio = np.minimum(h / (1 - h), cap)
-    if settings.get("rake_bins", 0) and np.reshape(x_gen, (len(h), -1)).shape[1] > 1:
-        bins, iterations = settings["rake_bins"], settings["rake_iterations"]
-        ratio = ratio * rake_factors(ratio, x_gen, x_truth, bins=bins, iterations=iterations)
-    raw = np.minimum(ratio, cap)
-    np.testing.assert_allclose(w, raw / raw.mean(), rtol=1e-9)
-
-
-def _weight_settings(classifier):
-    """The weight settings of a calorimeter classifier: the LL weights have their own cap
-    (calorimeter.ll.cap; the paper's 5) and no raking (streamed showers, no HL arrays)."""
-    if classifier == "ll":
-        return _demo_settings("dctr", "weights") | {
-            "cap": _demo_settings("calorimeter", "ll", "cap"),
-            "rake_bins": 0,
-        }
-    return _demo_settings("dctr", "weights")
+    rw = load(model_file, features=features)
+    with h5py.File(weights_file) as f:
+        w, folds = f["weights"][()], f["repeat_fold_gen"][()]
+        w_eval, h_eval = f["evaluation/weights"][()], f["evaluation/h"][()]
+    if x_gen is not None:
+        np.testing.assert_array_equal(rw.weights(x_gen, folds=folds)[0], w)
+    if x_eval is not None:
+        np.testing.assert_array_equal(rw.h(x_eval), h_eval)
+    np.testing.assert_array_equal(rw.weights_from_h(h_eval, x_eval)[0], w_eval)
+    return rw
 
 
-def _hl_inputs(calo, detector):
-    """The HL classifier's inputs of a study's generated and truth showers."""
-    from ganplify.jobs.calo_classifiers import hl_inputs
+def _assert_judged(row, judge_file, prefix="judge"):
+    """A summary row's judge columns are the judge file's AUCs and controls."""
+    attrs = read_attrs(judge_file)
+    for what, key in (("dctr", "auc"), ("gan", "auc_unweighted"), ("null", "auc_null")):
+        assert row[f"{prefix}_auc_{what}"] == pytest.approx(attrs[key], abs=1e-12)
+        assert row[f"{prefix}_auc_{what}_err"] == pytest.approx(attrs[f"{key}_err"], abs=1e-12)
+    return attrs
 
-    return tuple(hl_inputs(calo / f"{s}/features.h5", detector) for s in ("generated", "truth"))
+
+DEMO_TOYS = ("bimodal_1d", "circle_8", "grid_5x5", "null_circle_8")
+TOY_2D_OBSERVABLES = (
+    "x1",
+    "x2",
+    "radius",
+    "angle",
+    "x1_plus_x2",
+    "x1_minus_x2",
+    "x1_times_x2",
+    "cell_10x10",
+)
 
 
 def test_dctr_toy_study_outputs(demo_run):
-    """The three toys run end to end: generated events, weights with diagnostics, the summary."""
+    """The toys and their null test end to end: the stored reweighter, fitted on the fitting
+    events, weights the evaluation events; the summary and the judge measure those against the
+    evaluation truth, which nothing was fitted on."""
+    from ganplify.core.events import digest
+    from ganplify.dctr.weights import effective_sample_size
+
     table = pd.read_csv(demo_run / "results/dctr_toys/summary.csv")
     assert list(table.columns) == SUMMARY_COLUMNS
-    expected = {
-        ("bimodal_1d", "x"),
-        *((t, o) for t in ("circle_8", "grid_5x5") for o in ("x1", "x2", "radius", "angle")),
-    }
+    expected = {("bimodal_1d", "x")}
+    expected |= {(t, o) for t in DEMO_TOYS[1:] for o in TOY_2D_OBSERVABLES}
     assert set(zip(table.toy, table.observable, strict=True)) == expected
-    for toy in ("bimodal_1d", "circle_8", "grid_5x5"):
+    assert set(table[table.targeted].observable) == {"x", "x1", "x2"}
+    for toy in DEMO_TOYS:
         base = demo_run / "results/dctr_toys" / toy
-        with h5py.File(base / "gan.h5") as f:
-            assert f["generated"].shape[0] == 3000 and f["history"].shape == (200, 2)
-        with h5py.File(base / "weights.h5") as f:
-            w, h_t, h_g = f["weights"][()], f["h_truth"][()], f["h_gen"][()]
-            assert w.shape == (3000,) and set(f["fold_gen"][()]) == {0, 1}
-        # the weights are the capped, normalised h/(1 − h) of the stored out-of-fold outputs, and
-        # the summary's numbers are those of these files, recomputed here independently
-        x_t, x_g = (
-            read_dataset(base / "truth.h5", "truth"),
-            read_dataset(base / "gan.h5", "generated"),
+        x_truth, x_test = (read_dataset(base / "truth.h5", s) for s in ("truth", "test"))
+        x_gen, x_eval = (read_dataset(base / "gan.h5", s) for s in ("generated", "evaluation"))
+        assert len(x_gen) == len(x_eval) == len(x_test) == 3000
+        features = ["x"] if x_gen.shape[1] == 1 else ["x1", "x2"]
+        _assert_stored_reweighter(
+            base / "weights.h5", base / "reweighter.h5", x_gen, x_eval, features
         )
-        _assert_dctr_weights(w, h_g, _demo_settings("dctr", "weights"), x_g, x_t)
         rows = table[table.toy == toy]
-        np.testing.assert_allclose(rows.neff_fraction, w.sum() ** 2 / (w**2).sum() / len(w))
-        np.testing.assert_allclose(rows.auc_gan, _mann_whitney_auc(h_t, h_g), atol=1e-9)
+        w_eval = read_dataset(base / "weights.h5", "evaluation/weights")
+        np.testing.assert_allclose(rows.neff_fraction, effective_sample_size(w_eval) / 3000)
+        judged = _assert_judged(rows.iloc[0], base / "judge.h5")
+        assert judged["trees"] == _demo_settings("dctr", "judge", "trees")
+        # which events: the evaluation truth `test` and the evaluation events, nothing else
+        assert (rows.evaluation_digest == f"{digest('test', range(3000))}:"
+                f"{digest('evaluation', range(3000))}").all()  # fmt: skip
         attrs = read_attrs(base / "weights.h5")
-        # the trees' own calibration (dctr.boosted.calibration), not the network's
-        assert attrs["diagnostics"]["n"] == 3000
-        assert attrs["calibration"] == _demo_settings("dctr", "boosted", "calibration")
-        assert attrs["seed"] == 2008065 and "classifier" in attrs
+        assert attrs["fit_truth_sample"] == "truth" and attrs["fit_generated_sample"] == "generated"
+        assert attrs["spec"]["calibration"] == _demo_settings("advanced", "boosted", "calibration")
         assert (demo_run / f"results/dctr_toys/figures/marginals_{toy}.png").stat().st_size > 5000
     assert (demo_run / "results/dctr_toys/figures/fig1.png").stat().st_size > 5000
 
 
+def test_the_toys_null_test_reports_no_gain(demo_run):
+    """null_circle_8: the generator is the truth itself. No observable's S² falls significantly
+    (ratio >= 1 - 3 sigma), the weights leave the judge's AUC where it was or above, and both
+    controls are at 0.5."""
+    table = pd.read_csv(demo_run / "results/dctr_toys/summary.csv")
+    null = table[table.toy == "null_circle_8"]
+    assert (null.s2_ratio >= 1 - 3 * null.s2_ratio_err).all(), null
+    row = null.iloc[0]
+    assert row.judge_auc_dctr >= row.judge_auc_gan - 3 * row.judge_auc_gan_err
+    for key in ("judge_auc_gan", "judge_auc_null"):
+        assert abs(row[key] - 0.5) < 4 * row[f"{key}_err"] + 0.01, (key, row[key])
+
+
+def _fitting_events(demo_run):
+    """Every (sample, row) a fitting step of the demo saw, per study folder: the reweighters'
+    truth and generated events, a toy GAN's training sample, a learned generator's showers."""
+    seen: dict[tuple[str, str], set[int]] = {}
+
+    def add(study, sample, rows):
+        seen.setdefault((study, sample), set()).update(int(r) for r in rows)
+
+    for path in (demo_run / "results").rglob("weights*.h5"):
+        if "fit/truth_index" not in h5py.File(path, "r"):
+            continue
+        attrs, study = read_attrs(path), str(path.parent)
+        add(study, attrs["fit_truth_sample"], read_dataset(path, "fit/truth_index"))
+        add(study, attrs["fit_generated_sample"], read_dataset(path, "fit/generated_index"))
+    for path in (demo_run / "results/dctr_toys").glob("*/truth.h5"):
+        add(str(path.parent), "train", range(len(read_dataset(path, "train"))))
+    for path in (demo_run / "results/calorimeter").glob("*/generator/*/model.pt"):
+        study = path.parents[2]
+        state = torch.load(path, weights_only=False)
+        evaluation = read_dataset(study / "truth/features.h5", "evaluation")
+        fit_rows = np.flatnonzero(~evaluation)[: int(state["attrs"]["n_train"])]
+        add(str(study), "truth", fit_rows)
+    return seen
+
+
+def test_no_summary_reads_an_event_a_fitting_step_saw(demo_run):
+    """Event provenance, checked: every summary and judge states the events it measured (rows of
+    named samples, and their digest); none of them was seen by any fitting step of the run — a
+    reweighter's cross-fit, a GAN's or a learned generator's training."""
+    from ganplify.core.events import digest
+
+    seen = _fitting_events(demo_run)
+    checked = 0
+    for judge_file in (demo_run / "results").rglob("*judge*.h5"):
+        if "evaluation/truth_index" not in h5py.File(judge_file, "r"):
+            continue
+        attrs, study = read_attrs(judge_file), str(judge_file.parent)
+        for part in ("truth", "generated"):
+            sample = attrs[f"evaluation_{part}_sample"]
+            rows = set(read_dataset(judge_file, f"evaluation/{part}_index").tolist())
+            assert rows and not rows & seen.get((study, sample), set()), (judge_file, sample)
+        checked += 1
+    assert checked >= len(DEMO_TOYS) + 3
+    # the tables' digests are of exactly those events
+    for calo in CALO_STUDIES:
+        base = demo_run / "results/calorimeter" / calo
+        judge = base / "judge_hl.h5"
+        attrs = read_attrs(judge)
+        stated = ":".join(
+            digest(attrs[f"evaluation_{p}_sample"], read_dataset(judge, f"evaluation/{p}_index"))
+            for p in ("truth", "generated")
+        )
+        for table in ("classifier_summary", "energy_bins", "challenge_metrics"):
+            assert (pd.read_csv(base / f"{table}.csv").evaluation_digest == stated).all(), table
+
+
 def test_bad_dctr_config_fails_before_any_job(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("dctr:\n  calibration: platt\n  toys:\n    run: [circle_9]\n")
+    bad.write_text("dctr:\n  calibration: platt\ndctr_toys:\n  run: [circle_9]\n")
     proc = run(snakemake_cmd("-n", "--configfile", str(bad), workdir=tmp_path), check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "Job stats" not in text
-    assert "'dctr.calibration'" in text and "'dctr.toys.run[0]'" in text
+    assert "'dctr.calibration'" in text and "'dctr_toys.run[0]'" in text
+
+
+def _hl(calo, detector, sample, part):
+    from ganplify.jobs.calo_classifiers import hl_inputs
+
+    return hl_inputs(calo / f"{sample}/features.h5", detector, part)
 
 
 def test_calorimeter_study_outputs(demo_run):
+    """ILD: four samples (truth and generator, each with its evaluation sample), the stored
+    reweighters' weights of the fitting and the evaluation showers, the judges and summaries of
+    the evaluation showers."""
     calo = demo_run / "results/calorimeter/ild"
+    for sample, evaluation in (("truth", False), ("truth_eval", True), ("generated", False)):
+        with h5py.File(calo / f"{sample}/features.h5") as f:
+            assert f["observables"].shape == (600, len(OBSERVABLES))
+            assert (f["evaluation"][()] == evaluation).all()
     table = pd.read_csv(calo / "dctr_summary.csv")
     assert list(table.columns) == summary_columns(["hl", "ll"])
     assert list(table.observable) == OBSERVABLES
@@ -524,31 +619,40 @@ def test_calorimeter_study_outputs(demo_run):
         "x2": 30,
         "y2": 30,
     }
+    assert (table.targeted == (table.group == "hl")).all()
     classifiers = pd.read_csv(calo / "classifier_summary.csv")
     assert list(classifiers.columns) == CLASSIFIER_COLUMNS
     assert list(classifiers.classifier) == ["hl", "ll"]
-    assert classifiers.n_truth[0] == 600 and classifiers.n_generated[0] == 600
-    assert classifiers.auc_closure_ll.isna().all()  # the demo's ILD study: closures [hl] only
+    assert (classifiers.n_fit_truth == 600).all() and (classifiers.n_evaluation_truth == 600).all()
+    assert classifiers.ll_judge_auc_dctr.isna().all()  # the demo's ILD study: judges [hl] only
+    x_gen, x_eval = (
+        _hl(calo, "ild", "generated", "fit"),
+        _hl(calo, "ild", "generated_eval", "evaluation"),
+    )
+    names = read_attrs(calo / "weights_hl.h5")["features"]
+    assert len(names) == 33
+    _assert_stored_reweighter(
+        calo / "weights_hl.h5", calo / "reweighter_hl.h5", x_gen, x_eval, names
+    )
+    from ganplify.jobs.calo_classifiers import ll_input_name
+
+    _assert_stored_reweighter(
+        calo / "weights_ll.h5", calo / "reweighter_ll.h5", None, None, ll_input_name("ild")
+    )
     for name in ("hl", "ll"):
-        with h5py.File(calo / f"weights_{name}.h5") as f:
-            w, h_t, h_g = f["weights"][()], f["h_truth"][()], f["h_gen"][()]
-        assert (
-            w.shape == (600,) and read_attrs(calo / f"weights_{name}.h5")["diagnostics"]["n"] == 600
-        )
-        # the LL weights have their own cap (calorimeter.ll.cap; the paper's 5)
-        _assert_dctr_weights(w, h_g, _weight_settings(name), *_hl_inputs(calo, "ild"))
+        attrs = read_attrs(calo / f"weights_{name}.h5")
+        assert attrs["evaluation_generated_sample"] == "generated_eval"
         row = classifiers[classifiers.classifier == name].iloc[0]
-        assert row.auc_gan == pytest.approx(_mann_whitney_auc(h_t, h_g), abs=1e-9)
-        assert row.neff_fraction == pytest.approx(w.sum() ** 2 / (w**2).sum() / len(w))
-        assert read_attrs(calo / f"closure_{name}.h5")["judged"] == name
-    # the low-level weights: with their own calibration and cap (the paper: temperature, 5)
+        _assert_judged(row, calo / f"judge_{name}.h5")
+        w_eval = read_dataset(calo / f"weights_{name}.h5", "evaluation/weights")
+        assert w_eval.shape == (600,)
+        assert row.neff_fraction == pytest.approx(w_eval.sum() ** 2 / (w_eval**2).sum() / 600)
+    # the low-level weights: their own calibration and cap (the paper: temperature, 5)
     ll = _demo_settings("calorimeter", "ll")
-    assert read_attrs(calo / "weights_ll.h5")["weight_settings"]["cap"] == ll["cap"]
-    assert read_attrs(calo / "weights_ll.h5")["calibration"] == ll["calibration"]
-    with h5py.File(calo / "generated/features.h5") as f:
-        assert f["observables"].shape == (600, len(OBSERVABLES))
+    spec = read_attrs(calo / "weights_ll.h5")["spec"]
+    assert spec["weights"]["cap"] == ll["cap"] and spec["calibration"] == ll["calibration"]
     for k in (0, 1):  # 600 showers in chunks of 300, the truth and the generator
-        for sample in ("truth", "generated"):
+        for sample in ("truth", "generated", "truth_eval", "generated_eval"):
             with h5py.File(calo / f"{sample}/showers/{k}.h5") as f:
                 assert f["30x30/layers"].shape == (300, 30, 30, 30)
                 assert f.attrs["seed_identity"] == (
@@ -559,9 +663,23 @@ def test_calorimeter_study_outputs(demo_run):
     assert len(pd.read_csv(calo / "energy_bins.csv")) == 2  # one energy, two classifiers
 
 
+def test_the_showers_null_test_reports_no_gain(demo_run):
+    """null_ild: the generator is the truth simulated again. No observable group's median S²
+    falls (the weights only dilute), and the judge sees no gain; its controls are at 0.5."""
+    calo = demo_run / "results/calorimeter/null_ild"
+    table = pd.read_csv(calo / "dctr_summary.csv")
+    significant = table.s2_ratio_hl < 1 - 3 * table.s2_ratio_err_hl
+    assert significant.mean() < 0.03, table[significant]
+    assert table.s2_ratio_hl.median() > 0.9
+    row = pd.read_csv(calo / "classifier_summary.csv").iloc[0]
+    assert row.judge_auc_dctr >= row.judge_auc_gan - 3 * row.judge_auc_gan_err
+    for key in ("judge_auc_gan", "judge_auc_null"):
+        assert abs(row[key] - 0.5) < 4 * row[f"{key}_err"] + 0.01, (key, row[key])
+
+
 def test_calochallenge_study_outputs(demo_run):
     """Dataset 1 (photons) in its own geometry: challenge files, features, conditional HL weights
-    summarised per incident energy, FPD/KPD."""
+    summarised per incident energy, FPD/KPD — of the evaluation showers."""
     from ganplify.calo.challenge_features import feature_names
     from ganplify.calo.detector import detector_from_config
 
@@ -574,35 +692,42 @@ def test_calochallenge_study_outputs(demo_run):
             # the demo's five discrete energies, in MeV as the challenge stores them
             assert set(np.round(e).astype(int)) <= {256, 1024, 4096, 16384, 65536}
             assert len(set(e)) > 1
-    # the demo's dataset 1 generator is learned (calorimeter.trained): trained on the truth
-    # showers, its chunks written in the challenge's format and read like simulated ones
+    # the demo's dataset 1 generator is learned (calorimeter.trained): trained on the fitting
+    # truth showers, its chunks (the fitting and the evaluation draws) written in the
+    # challenge's format and read like simulated ones
     model = torch.load(calo / "generator/600/model.pt", weights_only=False)
     assert model["config"]["epochs"] == _demo_settings("calorimeter", "trained")["epochs"]
     assert model["attrs"]["n_train"] == 600 and len(model["history"]) == model["config"]["epochs"]
-    for k in (0, 1):
-        with h5py.File(calo / f"generated/learned/{k}.h5") as f:
-            assert f["showers"].shape == (300, 368) and f.attrs["kind"] == "trained"
-            assert np.isfinite(f["showers"][()]).all() and (f["showers"][()] >= 0).all()
+    for sample in ("generated", "generated_eval"):
+        for k in (0, 1):
+            with h5py.File(calo / f"{sample}/learned/{k}.h5") as f:
+                assert f["showers"].shape == (300, 368) and f.attrs["kind"] == "trained"
+                assert np.isfinite(f["showers"][()]).all() and (f["showers"][()] >= 0).all()
+    a = read_dataset(calo / "generated/learned/0.h5", "showers")
+    assert not np.array_equal(a, read_dataset(calo / "generated_eval/learned/0.h5", "showers"))
     assert not (calo / "generated/showers").exists()
     table = pd.read_csv(calo / "dctr_summary.csv")
     assert list(table.columns) == summary_columns(["hl", "ll"])
-    assert list(table.observable) == feature_names(geometry)[0]
-    assert set(table.group) == {"energy", "centre", "width", "sparsity"}
+    names = feature_names(geometry)[0]
+    ratios = [
+        f"log10_e_layer_{b}_over_{a}"
+        for a, b in zip(geometry.layer_ids[:-1], geometry.layer_ids[1:], strict=True)
+    ]
+    assert list(table.observable) == names + ratios
+    assert set(table.group) == {"energy", "centre", "width", "sparsity", "layer_ratio"}
+    assert set(table[~table.targeted].observable) == set(ratios)
     classifiers = pd.read_csv(calo / "classifier_summary.csv")
     assert list(classifiers.classifier) == ["hl", "ll"]  # cls-high and cls-low
-    # both closures ran: cls-high (HL features) and cls-low (voxels) on the weighted showers
-    assert classifiers.auc_closure.notna().all() and classifiers.auc_closure_ll.notna().all()
     for name in ("hl", "ll"):
-        attrs = read_attrs(calo / f"ll_closure_{name}.h5")
-        assert attrs["judged"] == name and attrs["auc"] == pytest.approx(
-            classifiers.set_index("classifier").auc_closure_ll[name]
-        )
-    for name in ("hl", "ll"):
-        with h5py.File(calo / f"weights_{name}.h5") as f:
-            w, h_t, h_g = f["weights"][()], f["h_truth"][()], f["h_gen"][()]
-        _assert_dctr_weights(w, h_g, _weight_settings(name), *_hl_inputs(calo, "dataset1-photons"))
-        row = classifiers[classifiers.classifier == name].iloc[0]
-        assert row.auc_gan == pytest.approx(_mann_whitney_auc(h_t, h_g), abs=1e-9)
+        row = classifiers.set_index("classifier").loc[name]
+        _assert_judged(row, calo / f"judge_{name}.h5")
+        _assert_judged(row, calo / f"ll_judge_{name}.h5", prefix="ll_judge")
+    x_gen = _hl(calo, "dataset1-photons", "generated", "fit")
+    x_eval = _hl(calo, "dataset1-photons", "generated_eval", "evaluation")
+    names_hl = read_attrs(calo / "weights_hl.h5")["features"]
+    _assert_stored_reweighter(
+        calo / "weights_hl.h5", calo / "reweighter_hl.h5", x_gen, x_eval, names_hl
+    )
     bins = pd.read_csv(calo / "energy_bins.csv")
     assert list(bins.columns) == ENERGY_BIN_COLUMNS and len(bins) == 2 * 5
     assert bins.n_truth.sum() == 2 * 600 and bins.n_generated.sum() == 2 * 600
@@ -636,10 +761,13 @@ def test_calo_amplification_outputs(demo_run):
         np.testing.assert_allclose(rows.amplification, rows.n_eq / n_train)
     finite = table[np.isfinite(table.n_eq)]
     assert (finite.n_eq > 0).all() and (finite.mse > 0).all()
-    with h5py.File(
-        demo_run / f"results/calorimeter/dataset1_photons/amplification/{n_train}.h5"
-    ) as f:
+    base = demo_run / "results/calorimeter/dataset1_photons/amplification"
+    with h5py.File(base / f"{n_train}.h5") as f:
         assert len(f["weights"]) == amp["n_generated"]
+    # weighted by the stored reweighter, fitted on another draw of the generator
+    assert (
+        read_attrs(base / f"{n_train}_reweighter.h5")["info"]["n_generated"] == amp["n_generated"]
+    )
     assert (demo_run / "results/calorimeter/figures/calo_amplification.png").stat().st_size > 5000
 
 
@@ -668,12 +796,13 @@ def _generator_config(tmp_path, path, study="ild"):
 
 
 def test_a_users_generator_file_is_reweighted_and_corrected(tmp_path):
-    """kind: file — the user's own showers (CaloChallenge format) get DCTR weights and summaries,
-    and the weights correct them: with a classifier that trains (30 epochs on 1,200 + 1,200
-    showers), S² of the 33 HL inputs falls and the closure AUC is below the generator's."""
+    """kind: file — the user's own showers (CaloChallenge format) get DCTR weights and summaries:
+    half of them (at random) fit the reweighter, the other half is its evaluation sample. The
+    weights correct them where nothing was fitted: S² of the 33 HL inputs falls, and so does the
+    judge's AUC."""
     from ganplify.calo.simulator import FASTSIM, simulate
 
-    showers = simulate(1200, seeding.rng(0, "user-file"), model=FASTSIM)
+    showers = simulate(2400, seeding.rng(0, "user-file"), model=FASTSIM)
     path, extra = _generator_files(tmp_path, showers)
     trains = tmp_path / "trains.yaml"
     trains.write_text(
@@ -681,7 +810,7 @@ def test_a_users_generator_file_is_reweighted_and_corrected(tmp_path):
             {
                 "calorimeter": {
                     "studies": {"ild": {"truth": {"n_showers": 1200}, "classifiers": ["hl"]}},
-                    "chunk": 600,
+                    "chunk": 1200,
                     "hl": {"epochs": 30, "patience": 5},
                 }
             }
@@ -703,14 +832,20 @@ def test_a_users_generator_file_is_reweighted_and_corrected(tmp_path):
     calo = work / "results/calorimeter/ild"
     assert not (calo / "generated/showers").exists()  # read from the user's file, not simulated
     assert read_attrs(calo / "generated/features/1.h5")["source"] == str(path)
+    assert not (calo / "generated_eval").exists()  # split off the file instead
+    evaluation = read_dataset(calo / "generated/features.h5", "evaluation")
+    assert evaluation.sum() == 1200 and len(evaluation) == 2400
     with h5py.File(calo / "weights_hl.h5") as f:
-        assert f["weights"].shape == (1200,)
+        assert f["weights"].shape == (1200,) and f["evaluation/weights"].shape == (1200,)
+        fit_rows, eval_rows = f["fit/generated_index"][()], f["evaluation/generated_index"][()]
+    assert not set(fit_rows) & set(eval_rows)
+    np.testing.assert_array_equal(eval_rows, np.flatnonzero(evaluation))
     table = pd.read_csv(calo / "dctr_summary.csv")
     assert len(table) == len(OBSERVABLES)
     hl = table[table.group == "hl"]
     assert (hl.s2_dctr_hl < hl.s2_gan).mean() > 0.8 and hl.s2_ratio_hl.median() < 0.6
     row = pd.read_csv(calo / "classifier_summary.csv").iloc[0]
-    assert row.auc_closure < row.auc_gan - 0.1
+    assert row.judge_auc_dctr < row.judge_auc_gan - 0.1
 
 
 def test_a_bad_generator_file_stops_the_study_before_any_job(tmp_path):
@@ -805,7 +940,10 @@ def test_challenge_truth_and_submission_files_get_the_full_summary(tmp_path):
     assert not (calo / "truth/showers").exists() and not (calo / "generated/showers").exists()
     bins = pd.read_csv(calo / "energy_bins.csv")
     assert len(bins) == 2 * 2  # the files' two energies, for cls-high and cls-low
-    assert bins.n_truth.sum() == 2 * 400 and bins.n_generated.sum() == 2 * 400
+    # half of each file (at random, from the seed) is its evaluation part: what is scored
+    assert bins.n_truth.sum() == 2 * 200 and bins.n_generated.sum() == 2 * 200
+    for sample in ("truth", "generated"):
+        assert read_dataset(calo / f"{sample}/features.h5", "evaluation").sum() == 200
     samples = list(pd.read_csv(calo / "challenge_metrics.csv")["sample"])
     assert samples == ["generated", "dctr_hl", "dctr_ll"]
 
@@ -832,3 +970,90 @@ def test_challenge_truth_and_submission_files_get_the_full_summary(tmp_path):
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "Job stats" not in text
     assert wrong in text and "6480 voxels, but geometry 'dataset1-photons' has 368" in text
+
+
+def test_forecast_outputs(demo_run):
+    """The GAN's amplification forecast from bootstrap members (tests/tiny.yaml: 2 runs of 3
+    members, the camel back and the ring) beside the truth's measurement of the study's GAN."""
+    fc = _demo_settings("forecast")
+    sizes = [float(m) for m in _demo_settings("gan", "n_generated")] + [float("inf")]
+    for study, ks, n_runs in (("camelback_1d", [10, 20, 50], 6), ("ring_2d", [9, 25, 100], 4)):
+        table = pd.read_csv(demo_run / f"results/{study}/forecast.csv", keep_default_na=False)
+        assert list(table.columns) == FORECAST_COLUMNS
+        assert list(table.K) == [k for k in ks for _ in sizes]
+        assert list(table.n_generated.astype(float)) == sizes * len(ks)
+        assert (table.forecast_runs == fc["runs"]).all() and (table.members == fc["members"]).all()
+        f = table.astype({c: float for c in FORECAST_COLUMNS[5:19]})
+        assert (f.forecast_n_equiv_lo <= f.forecast_n_equiv).all()
+        assert (f.forecast_n_equiv <= f.forecast_n_equiv_hi).all()
+        np.testing.assert_allclose(f.forecast_amplification, f.forecast_n_equiv / 100)
+        finite = f[np.isfinite(f.n_generated)]
+        # the measurement is the equivalence table's at the largest M (the same MSEs, runs)
+        assert (finite.measured_runs == n_runs).all() and (
+            f.measured_runs[~f.index.isin(finite.index)] == 0
+        ).all()
+        eq = pd.read_csv(demo_run / f"results/{study}/equivalent_events.csv")
+        gan = eq[eq.approach == "gan"].set_index("K").n_equiv
+        top = finite[finite.n_generated == max(sizes[:-1])].set_index("K").measured_n_equiv
+        np.testing.assert_allclose(top.to_numpy(), gan.loc[top.index].to_numpy())
+        assert set(table.verdict) <= set(VERDICTS) and np.isfinite(f.misspecification).all()
+        assert (table.verdict[np.isfinite(f.measured_n_equiv)] != "").all()
+        assert (demo_run / f"results/{study}/figures/forecast.png").stat().st_size > 5000
+    with h5py.File(demo_run / "results/camelback_1d/forecast/blocks/0.h5") as h:
+        picks = h["runs/1/resample"][()]
+        assert picks.shape == (fc["members"], 100) and len({tuple(r) for r in picks}) == 3
+        assert h["runs/1/quantiles/K50"].shape == (fc["members"], 50)
+    assert not (demo_run / "results/camelback_1d_n50/forecast.csv").exists()  # not listed
+
+
+def test_calo_forecast_outputs(demo_run):
+    """The learned shower generator's forecast: 3 VAEs on bootstrap resamples of its 300 training
+    showers, against the reference truth that measures the generator at the same size."""
+    from ganplify.jobs.calo_amplification import event_counts
+    from ganplify.jobs.calo_forecast import COLUMNS
+
+    ens = _demo_settings("calorimeter", "forecast", "ensembles", "dataset1_photons")
+    calo = demo_run / "results/calorimeter/dataset1_photons"
+    table = pd.read_csv(calo / "forecast.csv")
+    assert list(table.columns) == COLUMNS
+    assert (table.n_train == ens["n_train"]).all() and (table.members == ens["members"]).all()
+    assert table.truth.str.startswith("reference").all()
+    whole = table[table.observable == "all"]
+    counts = event_counts(_demo_settings("calorimeter", "amplification", "n_generated"))
+    assert list(whole.n_generated) == [*map(float, counts), float("inf")]
+    measured = pd.read_csv(demo_run / "results/calorimeter/calo_amplification.csv")
+    mine = measured[(measured.n_train == ens["n_train"]) & (measured["sample"] == "generated")]
+    np.testing.assert_allclose(whole.measured_n_equiv.iloc[:-1], mine.n_eq, rtol=1e-12)
+    assert set(whole.verdict.dropna()) <= set(VERDICTS)
+    assert table.observable.nunique() > 5  # and every observable on its own
+    assert (table.forecast_n_equiv_lo <= table.forecast_n_equiv).all()
+    with (
+        h5py.File(calo / "forecast/members/0.h5") as f,
+        h5py.File(calo / "forecast/members/1.h5") as g,
+    ):
+        assert f["observables"].shape[0] == ens["n_showers"]
+        assert not np.array_equal(f["resample"][()], g["resample"][()])
+    assert (calo / "figures/forecast.png").stat().st_size > 5000
+
+
+def test_a_users_generator_ensemble_plans_one_job_per_member(tmp_path):
+    """kind: file — the user's ensemble (its members' files) is planned against the study's truth
+    alone: one observables job per member and the forecast; no reference, no amplification run
+    (the jobs themselves: tests/test_forecast_jobs.py)."""
+    members = []
+    for m in range(3):
+        path = tmp_path / f"member{m}.h5"
+        path.write_bytes(b"")  # planning reads no file of a member
+        members.append({"paths": [str(path)]})
+    extra = tmp_path / "ensemble.yaml"
+    forecast = {"run": ["ild"], "ensembles": {"ild": {"kind": "file", "members": members}}}
+    extra.write_text(yaml.safe_dump({"calorimeter": {"run": ["ild"], "forecast": forecast}}))
+    target = "results/calorimeter/ild/forecast.csv"
+    out = run(
+        snakemake_cmd(target, "-n", "--configfile", *DEMO_CONFIGS, str(extra), workdir=tmp_path)
+    ).stdout
+    planned = job_counts(out)
+    assert planned["calo_forecast_member"] == 3 and planned["calo_forecast"] == 1
+    assert "calo_reference" not in planned and "train_shower_generator" not in planned
+    for m in range(3):
+        assert str(tmp_path / f"member{m}.h5") in out

@@ -1,5 +1,5 @@
-"""rule calo_summary: S², S² ratio and r per observable and per incident-energy bin; AUCs and
-weights per classifier."""
+"""rule calo_summary: S², S² ratio and r per observable and per incident-energy bin; the judges'
+AUCs and the weights per classifier — of the evaluation showers."""
 
 from ganplify.core.runtime import job
 from ganplify.jobs.calo_summary import calo_summary, energy_bins
@@ -19,8 +19,7 @@ with job(sm.log[0]):
         sm.input.generated,
         weights,
         {
-            name: {j: sm.input[f"{p}_{name}"] for j, p in sm.params.closure_files.items()}
-            | ({"judge": sm.input[f"judge_{name}"]} if f"judge_{name}" in sm.input.keys() else {})
+            name: {j: sm.input[f"{p}_{name}"] for j, p in sm.params.judge_files.items()}
             for name in sm.params.classifiers
         },
         sm.output.summary,

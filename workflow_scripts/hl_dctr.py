@@ -1,4 +1,5 @@
-"""rule hl_dctr: the cross-fitted high-level classifier and the generated showers' weights."""
+"""rule hl_dctr: the stored high-level reweighter, the fitting and the evaluation showers'
+weights."""
 
 from ganplify.core.runtime import job
 from ganplify.jobs.calo_classifiers import hl_dctr
@@ -8,13 +9,12 @@ with job(sm.log[0]):
     hl_dctr(
         sm.input.truth,
         sm.input.generated,
-        sm.output[0],
+        sm.input.evaluation,
+        sm.output.weights,
+        sm.output.model,
         calo=sm.wildcards.calo,
         detector=sm.params.detector,
-        classifier=sm.params.classifier,
-        folds=sm.params.folds,
-        calibration=sm.params.calibration,
-        weights=sm.params.weights,
+        reweighter=sm.params.reweighter,
         seed=sm.params.seed,
         threads=sm.threads,
     )

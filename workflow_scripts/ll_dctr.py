@@ -1,4 +1,5 @@
-"""rule ll_dctr: the cross-fitted low-level 3D CNN on the showers, streamed from the files.
+"""rule ll_dctr: the stored low-level reweighter (3D CNN or cls-low network) on the showers,
+streamed from the files; the fitting and the evaluation showers' weights.
 
 DataLoader workers and the network's threads are runtime knobs read from the config (the batches
 do not depend on them); the rule's threads count both, so that a cluster job asks for all the CPUs
@@ -11,18 +12,22 @@ from ganplify.jobs.calo_showers import Segment
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 with job(sm.log[0]):
+    files = {
+        "fit_truth": sm.input.truth,
+        "fit_generated": sm.input.generated,
+        "evaluation_generated": sm.input.evaluation,
+    }
     ll_dctr(
-        sm.output[0],
+        sm.output.weights,
+        sm.output.model,
         calo=sm.wildcards.calo,
-        truth_segments=[Segment(**s) for s in sm.params.truth_segments],
-        gen_segments=[Segment(**s) for s in sm.params.gen_segments],
-        network=sm.params.network,
-        folds=sm.params.folds,
-        calibration=sm.params.calibration,
-        weights=sm.params.weights,
-        validation_fraction=sm.params.validation_fraction,
+        samples={
+            part: ([Segment(**s) for s in segments], files[part])
+            for part, segments in sm.params.segments.items()
+        },
+        reweighter=sm.params.reweighter,
         detector=sm.params.detector,
         seed=sm.params.seed,
-        threads=min(sm.threads, sm.config["dctr"]["threads"]),
-        workers=sm.config["calorimeter"]["ll"]["workers"],
+        threads=min(sm.threads, sm.config["runtime"]["threads"]["dctr"]),
+        workers=sm.config["runtime"]["ll_workers"],
     )

@@ -1,4 +1,5 @@
-"""rule reweight_run: run {i} of {approach}: its generator's events weighted towards its sample."""
+"""rule reweight_run: run {i} of {approach}: its generator's events weighted towards its sample by
+a reweighter fitted on other events of the same generator."""
 
 from ganplify.core.runtime import job
 from ganplify.jobs.dctr_amplification import reweight_run
@@ -8,16 +9,14 @@ with job(sm.log[0]):
     reweight_run(
         sm.input.sample,
         sm.input.generator,
-        sm.output[0],
+        sm.output.run,
+        sm.output.model,
         approach=sm.wildcards.approach,
         truth=sm.params.truth,
         quantiles=sm.params.quantiles,
-        classifier=sm.params.classifier,
-        folds=sm.params.folds,
-        calibration=sm.params.calibration,
-        weights=sm.params.weights,
-        max_train_generated=sm.params.max_train_generated,
+        reweighter=sm.params.reweighter,
+        fit_generated=sm.params.fit_generated,
+        judge=sm.params.judge,
         seed=sm.params.seed,
         threads=sm.threads,
-        judge_classifier=sm.params.judge,
     )

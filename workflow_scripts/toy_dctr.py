@@ -1,4 +1,5 @@
-"""rule toy_dctr: the cross-fitted DCTR classifier of a toy and the GAN events' weights."""
+"""rule toy_dctr: a toy's stored reweighter, the fitting events' and the evaluation events'
+weights."""
 
 from ganplify.core.runtime import job
 from ganplify.jobs.dctr_toys import toy_dctr
@@ -8,12 +9,10 @@ with job(sm.log[0]):
     toy_dctr(
         sm.input.truth,
         sm.input.gan,
-        sm.output[0],
+        sm.output.weights,
+        sm.output.model,
         toy=sm.wildcards.toy,
-        classifier=sm.params.classifier,
-        folds=sm.params.folds,
-        calibration=sm.params.calibration,
-        weights=sm.params.weights,
+        reweighter=sm.params.reweighter,
         seed=sm.params.seed,
         threads=sm.threads,
     )

@@ -1,5 +1,5 @@
-"""rule toy_judge: the boosted trees of an independent truth sample against the GAN events,
-unweighted and DCTR-weighted."""
+"""rule toy_judge: the judge of a toy's evaluation events' weights on the evaluation truth, with
+its controls (unweighted; truth against truth carrying the permuted weights)."""
 
 from ganplify.core.runtime import job
 from ganplify.jobs.dctr_toys import toy_judge
@@ -12,9 +12,7 @@ with job(sm.log[0]):
         sm.input.weights,
         sm.output[0],
         toy=sm.wildcards.toy,
-        classifier=sm.params.classifier,
-        folds=sm.params.folds,
-        calibration=sm.params.calibration,
+        judge=sm.params.judge,
         seed=sm.params.seed,
         threads=sm.threads,
     )

@@ -6,10 +6,7 @@ from ganplify.jobs.dctr_toys import toy_summary
 sm = snakemake  # noqa: F821 - injected by Snakemake
 with job(sm.log[0]):
     files = {
-        toy: {
-            stage: sm.input[f"{toy}_{stage}"]
-            for stage in ("truth", "gan", "weights", "closure", "judge")
-        }
+        toy: {stage: sm.input[f"{toy}_{stage}"] for stage in ("truth", "gan", "weights", "judge")}
         for toy in sm.params.toys
     }
     toy_summary(

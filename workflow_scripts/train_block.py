@@ -21,7 +21,7 @@ with job(sm.log[0]):
         n_generated=sm.params.n_generated,
         seed=sm.params.seed,
         checkpoint=sm.params.checkpoint,
-        checkpoint_every=sm.config["gan"]["checkpoint_every"],
+        checkpoint_every=sm.config["runtime"]["checkpoint_every"]["gan"],
         threads=sm.threads,
         run_files=sm.params.run_files,
     )

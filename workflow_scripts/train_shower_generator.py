@@ -11,11 +11,13 @@ sm = snakemake  # noqa: F821 - injected by Snakemake
 with job(sm.log[0]):
     train_shower_generator(
         sm.params.segments,
+        sm.input.truth,
         sm.output[0],
         calo=sm.wildcards.calo,
+        n_train=int(sm.wildcards.ntrain),
         training=sm.params.training,
         seed=sm.params.seed,
         checkpoint=sm.params.checkpoint,
-        checkpoint_every=sm.config["calorimeter"]["trained"]["checkpoint_every"],
+        checkpoint_every=sm.config["runtime"]["checkpoint_every"]["generator"],
         threads=sm.threads,
     )

@@ -340,3 +340,68 @@ def shower_amplification_figure(rows: Sequence[Mapping], title: str = ""):
     axes[0, 0].legend(frameon=False, fontsize=8.5)
     fig.tight_layout()
     return fig
+
+
+@styled
+def forecast_figure(
+    rows: Sequence[Mapping],
+    title: str = "",
+    *,
+    panel_key: str = "K",
+    measured_label: str = "measured (truth), GAN",
+):
+    """Forecast G(M) (line and its member-bootstrap band; dotted: its M → ∞ limit) beside the
+    measured G of the study's GAN (points, bootstrap interval over runs) and, dashed, the
+    forecast with the truth's mis-specification term added; one panel per ``panel_key`` value.
+    ``rows``: the forecast table (:data:`ganplify.amplification.tables.FORECAST_COLUMNS`; a table
+    without measured or truth columns draws the forecast alone)."""
+    panels = list(dict.fromkeys(r[panel_key] for r in rows))
+    fig, axes = new_figure(1, len(panels), figsize=(4.6 * len(panels), 4.2), squeeze=False)
+    nan = float("nan")
+    for ax, key in zip(axes[0], panels, strict=True):
+        mine = [r for r in rows if r[panel_key] == key]
+        finite = sorted(
+            (r for r in mine if np.isfinite(r["n_generated"])), key=lambda r: r["n_generated"]
+        )
+        limit = [r for r in mine if not np.isfinite(r["n_generated"])]
+        m = np.array([r["n_generated"] for r in finite], dtype=float)
+        col = lambda name, rs=finite: np.array([r.get(name, nan) for r in rs], dtype=float)  # noqa: E731
+        color = approaches.color("ensemble")
+        ax.plot(m, col("forecast_amplification"), color=color, lw=1.8, label="forecast (spread)")
+        ax.fill_between(
+            m, col("forecast_amplification_lo"), col("forecast_amplification_hi"), color=color,
+            alpha=0.2, lw=0,
+        )  # fmt: skip
+        if limit:
+            ax.axhline(
+                limit[0]["forecast_amplification"], color=color, ls=":", lw=1.2,
+                label="forecast, $M \\to \\infty$",
+            )  # fmt: skip
+        g = col("measured_amplification")
+        if np.isfinite(g).any():
+            n_train = np.array([r["n_train"] for r in finite], dtype=float)
+            err = np.array(
+                [g - col("measured_n_equiv_lo") / n_train, col("measured_n_equiv_hi") / n_train - g]
+            )
+            ax.errorbar(
+                m, g, yerr=np.nan_to_num(np.clip(err, 0, None)), marker="o", ls="none", capsize=3,
+                color=approaches.color("gan"), label=measured_label,
+            )  # fmt: skip
+        corrected = col("corrected_amplification")
+        if np.isfinite(corrected).any():
+            ax.plot(
+                m, corrected, color="0.25", ls="--", lw=1.3,
+                label="forecast + mis-specification (truth)",
+            )  # fmt: skip
+        ax.axhline(1.0, color="0.55", ls="-.", lw=1)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("generated events $M$")
+        ax.set_title(f"{panel_key} = {key}")
+        ax.grid(alpha=0.3, which="both")
+    axes[0, 0].set_ylabel("amplification $G = N_\\mathrm{eq} / N_\\mathrm{train}$")
+    axes[0, 0].legend(frameon=False, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=12 if len(panels) > 1 else 10)
+    fig.tight_layout()
+    return fig

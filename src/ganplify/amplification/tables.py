@@ -10,7 +10,9 @@ external checks read these contracts (add a new file rather than a column):
 - ``saturation.csv``: :data:`SATURATION_COLUMNS`, one row per (generator approach, K);
 - ``amplification_vs_ntrain.csv``: :data:`AMPLIFICATION_VS_NTRAIN_COLUMNS`, one row per
   (approach, K, training size) of a study run at several sizes;
-- ``fit_summary.csv``: :func:`fit_summary_row`'s columns (they depend on the fit's parameters).
+- ``fit_summary.csv``: :func:`fit_summary_row`'s columns (they depend on the fit's parameters);
+- ``forecast.csv``: :data:`FORECAST_COLUMNS`, one row per (K, number generated M), M = inf last:
+  the forecast (:mod:`.forecast`) beside the measured amplification of the study's GAN.
 
 Runs whose errors are not finite (failed fits) are excluded from every statistic and counted in
 ``n_runs``. The functions take arrays and return rows; reading and writing files is the jobs'.
@@ -295,3 +297,109 @@ def fit_summary_row(
         row[f"{name}_pull_mean"] = float(pull.mean()) if v.size else float("nan")
         row[f"{name}_pull_std"] = float(pull.std(ddof=1)) if v.size > 1 else float("nan")
     return row
+
+
+FORECAST_COLUMNS = [
+    "n_train",
+    "K",
+    "n_generated",
+    "forecast_runs",
+    "members",
+    "forecast_n_equiv",
+    "forecast_n_equiv_lo",
+    "forecast_n_equiv_hi",
+    "forecast_amplification",
+    "forecast_amplification_lo",
+    "forecast_amplification_hi",
+    "measured_runs",
+    "measured_n_equiv",
+    "measured_n_equiv_lo",
+    "measured_n_equiv_hi",
+    "measured_amplification",
+    "misspecification",
+    "misspecification_measured",
+    "corrected_amplification",
+    "verdict",
+]
+
+#: The verdicts of :func:`forecast_rows`: the measured G within the forecast's interval, below
+#: it (the forecast promised more than the generator delivers), above it, or nothing measured.
+VERDICTS = ("right", "over-promises", "under-promises", "")
+
+
+def verdict(measured: float, lo: float, hi: float) -> str:
+    """Where the measured amplification lies against the forecast's interval (:data:`VERDICTS`)."""
+    if not np.isfinite(measured):
+        return ""
+    if measured < lo:
+        return "over-promises"
+    if measured > hi:
+        return "under-promises"
+    return "right"
+
+
+def forecast_rows(
+    fc,
+    k: int,
+    n_runs: int,
+    measured_mse: np.ndarray | None = None,
+    *,
+    rng_for: Callable[[float], np.random.Generator] | None = None,
+    n_resamples: int = 1000,
+) -> list[dict]:
+    """One row per M of a study's forecast for K cells (``fc``: the runs' combined
+    :class:`~.forecast.AmplificationForecast`) beside the measurement.
+
+    ``measured_mse``: ``(runs, len(fc.n_generated))``, the study's GAN's quantile MSE against the
+    truth per run (NaN where not measured, e.g. M = inf), or None. Its N_eq is §1.3's with the
+    bootstrap interval over runs (``rng_for(M)``, as the equivalence table's). The forecast's
+    interval is the member bootstrap's. ``misspecification`` is the members' estimate against the
+    truth (MSE units); ``misspecification_measured`` the measured mean MSE minus the forecast's,
+    the part of the measured error the spread did not see; ``corrected_amplification`` G had the
+    forecast included the members' term.
+    """
+    corrected = fc.n_equiv_with_misspecification() / fc.n_train
+    rows = []
+    for j, m in enumerate(fc.n_generated):
+        meas = np.full(3, np.nan)
+        runs, miss_meas = 0, float("nan")
+        if measured_mse is not None:
+            col = np.asarray(measured_mse, dtype=float)[:, j]
+            col = col[np.isfinite(col)]
+            runs = int(col.size)
+            if runs:
+                meas = np.array(
+                    bootstrap_equivalent_events(
+                        col,
+                        k,
+                        rng=rng_for(float(m)),
+                        n_resamples=n_resamples,
+                        confidence_level=fc.confidence_level,
+                    )
+                )
+                miss_meas = float(col.mean() - fc.mse[j])
+        rows.append(
+            {
+                "n_train": fc.n_train,
+                "K": int(k),
+                "n_generated": float(m),
+                "forecast_runs": int(n_runs),
+                "members": fc.n_members,
+                "forecast_n_equiv": float(fc.n_equiv[j]),
+                "forecast_n_equiv_lo": float(fc.n_equiv_lo[j]),
+                "forecast_n_equiv_hi": float(fc.n_equiv_hi[j]),
+                "forecast_amplification": float(fc.amplification[j]),
+                "forecast_amplification_lo": float(fc.amplification_lo[j]),
+                "forecast_amplification_hi": float(fc.amplification_hi[j]),
+                "measured_runs": runs,
+                "measured_n_equiv": float(meas[0]),
+                "measured_n_equiv_lo": float(meas[1]),
+                "measured_n_equiv_hi": float(meas[2]),
+                "measured_amplification": float(meas[0]) / fc.n_train,
+                "misspecification": float(fc.misspecification),
+                "misspecification_measured": miss_meas,
+                "corrected_amplification": float(corrected[j]),
+                "verdict": verdict(float(meas[0]), fc.n_equiv_lo[j], fc.n_equiv_hi[j]),
+            }
+        )
+    return rows

@@ -118,3 +118,76 @@ def cls_high(feats, energies_gev, geometry: CylindricalGeometry) -> np.ndarray:
         ],
         axis=1,
     )
+
+
+def cls_high_names(geometry: CylindricalGeometry) -> list[str]:
+    """The names of :func:`cls_high`'s columns, in its order."""
+    ids = geometry.layer_ids
+    alpha = [lay.id for lay in geometry.layers if lay.n_alpha > 1]
+    return (
+        ["log10_e_inc"]
+        + [f"log10_e_layer_{i}" for i in ids]
+        + [f"eta_centre_{i}/100" for i in alpha]
+        + [f"phi_centre_{i}/100" for i in alpha]
+        + [f"eta_width_{i}/100" for i in alpha]
+        + [f"phi_width_{i}/100" for i in alpha]
+        + ["log10_e_tot"]
+        + [f"sparsity_{i}" for i in ids]
+        + [f"r_centre_{i}/100" for i in ids]
+        + [f"r_width_{i}/100" for i in ids]
+    )
+
+
+def _is_dataset1(geometry: CylindricalGeometry) -> bool:
+    return str(geometry.name).startswith("dataset1")
+
+
+def histogram_edges(name: str, geometry: CylindricalGeometry, reference=None) -> np.ndarray:
+    """The edges of the challenge's histogram of feature ``name`` (a :func:`feature_names` name,
+    or ``e_tot_over_e_inc``), as its ``evaluate_plotting_helper`` draws them and computes their
+    separation power: fixed ranges per data set and layer in mm, 100 bins; layer energies in 39
+    logarithmic bins from the threshold to the ``reference`` sample's largest value; sparsity in
+    20 bins of [0, 1]; E_tot / E_inc in 100 bins of [0.5, 1.5]."""
+    if name == "e_tot_over_e_inc":
+        return np.linspace(0.5, 1.5, 101)
+    kind, _, layer = name.rpartition("_")
+    if kind == "e_layer":
+        top = float(np.max(reference)) if reference is not None and len(reference) else 0.0
+        low = geometry.feature_threshold_mev
+        if top <= low:  # an empty layer in the reference: one bin above the threshold
+            top = 10 * low
+        return np.logspace(np.log10(low), np.log10(top), 40)
+    if kind == "sparsity":
+        return np.linspace(0.0, 1.0, 21)
+    lay = int(layer)
+    ds1 = _is_dataset1(geometry)
+    if kind in ("eta_centre", "phi_centre"):
+        lim = (-500.0, 500.0) if ds1 and lay in (12, 13) else (-100.0, 100.0)
+        lim = lim if ds1 else (-30.0, 30.0)
+    elif kind in ("eta_width", "phi_width"):
+        lim = (0.0, 400.0) if ds1 and lay in (12, 13) else (0.0, 100.0)
+        lim = lim if ds1 else (0.0, 30.0)
+    elif kind == "r_centre":
+        lim = ((0.0, 1500.0) if lay in (12, 13, 14) else (0.0, 500.0)) if ds1 else (0.0, 42.0)
+    elif kind == "r_width":
+        lim = ((0.0, 1500.0) if lay in (12, 13, 14) else (0.0, 500.0)) if ds1 else (0.0, 20.0)
+    else:
+        raise ValueError(f"no challenge histogram for feature {name!r}")
+    return np.linspace(*lim, 101)
+
+
+def energy_ratio_edges(energy_mev: float, geometry: CylindricalGeometry) -> np.ndarray:
+    """The challenge's E_tot / E_inc edges at one incident energy of dataset 1 (its per-energy
+    panels): 20 bins of [0.4, 1.4], photons above 4 GeV (the fifth energy on) of [0.9, 1.1]."""
+    photons = geometry.particle == "photon"
+    if photons and energy_mev >= 2**12:
+        return np.linspace(0.9, 1.1, 21)
+    return np.linspace(0.4, 1.4, 21)
+
+
+def voxel_energy_edges(reference_max_mev: float, geometry: CylindricalGeometry) -> np.ndarray:
+    """The challenge's edges of the voxel-energy distribution: 49 logarithmic bins from the
+    threshold to the reference's largest voxel."""
+    low = geometry.feature_threshold_mev
+    top = max(float(reference_max_mev), 10 * low)
+    return np.logspace(np.log10(low), np.log10(top), 50)

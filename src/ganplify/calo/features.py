@@ -108,6 +108,8 @@ class FeatureSet:
     hl: Callable[[np.ndarray, np.ndarray], np.ndarray]
     #: whether the HL inputs depend on the incident energy
     conditional: bool
+    #: the names of the HL inputs, in :attr:`hl`'s column order
+    hl_names: list[str]
 
 
 def feature_set(geometry) -> FeatureSet:
@@ -122,6 +124,7 @@ def feature_set(geometry) -> FeatureSet:
             observables,
             lambda obs, _energies: hl_inputs(obs),
             conditional=False,
+            hl_names=[f"{n}/1000" if n != "centroid" else n for n in HL_FEATURES],
         )
     from . import challenge_features as cf
 
@@ -133,4 +136,5 @@ def feature_set(geometry) -> FeatureSet:
         partial(cf.features, geometry=geometry),
         partial(cf.cls_high, geometry=geometry),
         conditional=True,
+        hl_names=cf.cls_high_names(geometry),
     )

@@ -39,7 +39,7 @@ import torch.nn as nn
 
 from ..core import checkpoint
 from . import formats
-from .streaming import Slice, slices
+from .streaming import Slice, read_slice, slices
 
 log = logging.getLogger("ganplify")
 
@@ -120,8 +120,13 @@ class ShowerSlices:
     """Slices of a sample's shower files, read as ``(energies GeV, showers MeV)``; each file is
     opened once."""
 
-    def __init__(self, segments: Sequence[tuple[str, str, int, int]], size: int):
-        self.parts: list[Slice] = slices(segments, size)
+    def __init__(
+        self,
+        segments: Sequence[tuple[str, str, int, int]],
+        size: int,
+        keep: np.ndarray | None = None,
+    ):
+        self.parts: list[Slice] = slices(segments, size, keep)
         self.files: dict[str, h5py.File] = {}
 
     @property
@@ -135,18 +140,18 @@ class ShowerSlices:
         return f
 
     def read_energies(self, s: Slice) -> np.ndarray:
-        """The slice's incident energies (GeV) alone."""
+        """The slice's kept incident energies (GeV) alone."""
         e_name, _ = formats.dataset_names(s.format)
         scale = 1e-3 if s.format == formats.CALOCHALLENGE else 1.0
-        return (
-            np.asarray(self._file(s)[e_name][s.start : s.stop], dtype=np.float64).reshape(-1)
-            * scale
-        )
+        e = np.asarray(self._file(s)[e_name][s.start : s.stop], dtype=np.float64).reshape(-1)
+        if s.keep is not None:
+            e = e[s.keep]
+        return e * scale
 
     def read(self, s: Slice) -> tuple[np.ndarray, np.ndarray]:
-        _, s_name = formats.dataset_names(s.format)
-        showers = np.asarray(self._file(s)[s_name][s.start : s.stop], dtype=np.float32)
-        return self.read_energies(s), showers
+        scale = 1e-3 if s.format == formats.CALOCHALLENGE else 1.0
+        e, showers = read_slice(self._file(s), s)
+        return np.asarray(e, dtype=np.float64).reshape(-1) * scale, showers
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for s in self.parts:
@@ -156,6 +161,34 @@ class ShowerSlices:
         for f in self.files.values():
             f.close()
         self.files = {}
+
+
+class ResampledShowers:
+    """A bootstrap resample of a sample held in memory, in the shape of :class:`ShowerSlices`
+    (``parts``, ``read``, ``n``, iteration): the showers ``index`` (with repeats) of
+    ``(energies GeV, showers MeV)``, cut into consecutive parts of ``size`` — so that a
+    :class:`VAETrainer` trains on the resample as it trains on files (an ensemble member of the
+    amplification forecast, :mod:`ganplify.jobs.calo_forecast`)."""
+
+    def __init__(self, energies, showers, index, size: int):
+        self.energies = np.asarray(energies, dtype=np.float64).reshape(-1)
+        self.showers = np.asarray(showers, dtype=np.float32)
+        index = np.asarray(index, dtype=np.int64)
+        self.parts = [index[lo : lo + int(size)] for lo in range(0, len(index), int(size))]
+
+    @property
+    def n(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+    def read(self, part) -> tuple[np.ndarray, np.ndarray]:
+        return self.energies[part], self.showers[part]
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for p in self.parts:
+            yield self.read(p)
+
+    def close(self) -> None:
+        pass
 
 
 def standardisation(data: ShowerSlices, alpha: float) -> Standardisation:
@@ -357,7 +390,7 @@ class LearnedGenerator:
         self.decoder, self.stats, self.cfg = decoder.eval(), stats, cfg
 
     def generate(self, energies_gev, rng: np.random.Generator, shape, batch: int = 1000):
-        """Showers (n, *shape) MeV for ``energies_gev``; the latents, the hits and the hits'
+        """Showers ``(n, *shape)`` MeV for ``energies_gev``; the latents, the hits and the hits'
         energies are drawn from ``rng``."""
         import torch
 

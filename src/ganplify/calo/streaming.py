@@ -28,31 +28,57 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from . import formats
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Slice:
-    """Showers ``start`` … ``stop`` − 1 of one file; ``index`` is the first shower's position in
-    its sample (all slices of a sample numbered consecutively)."""
+    """Showers ``start`` … ``stop`` − 1 of one file — those of them ``keep`` marks, where a sample
+    is a part of the file (its fitting or evaluation showers); ``index`` is the first kept
+    shower's position in its sample (all slices of a sample numbered consecutively)."""
 
     path: str
     format: str
     start: int
     stop: int
     index: int
+    keep: np.ndarray | None = None
 
     @property
     def n(self) -> int:
-        return self.stop - self.start
+        return self.stop - self.start if self.keep is None else int(np.count_nonzero(self.keep))
 
 
-def slices(segments: Sequence[tuple[str, str, int, int]], size: int) -> list[Slice]:
-    """Cut a sample's segments ``(path, format, start, stop)`` into slices of ``size`` showers."""
-    out, index = [], 0
+def slices(
+    segments: Sequence[tuple[str, str, int, int]], size: int, keep: np.ndarray | None = None
+) -> list[Slice]:
+    """Cut a sample's segments ``(path, format, start, stop)`` into slices of ``size``
+    consecutive showers. ``keep``: one flag per shower of the segments, in order — only the
+    flagged showers belong to the sample (slices left empty are dropped)."""
+    out, index, position = [], 0, 0
+    total = sum(stop - start for _, _, start, stop in segments)
+    if keep is not None and len(keep) != total:
+        raise ValueError(f"{len(keep)} flags for {total} showers")
     for path, fmt, start, stop in segments:
         for lo in range(start, stop, size):
             hi = min(lo + size, stop)
-            out.append(Slice(str(path), fmt, lo, hi, index))
-            index += hi - lo
+            flags = None
+            if keep is not None:
+                flags = np.asarray(keep[position + lo - start : position + hi - start], bool)
+            part = Slice(str(path), fmt, lo, hi, index, flags)
+            if part.n:
+                out.append(part)
+                index += part.n
+        position += stop - start
     return out
+
+
+def read_slice(f: h5py.File, s: Slice, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """(incident energies as stored, showers as stored) of a slice's kept showers, from the
+    open file ``f``."""
+    e_name, s_name = formats.dataset_names(s.format)
+    energies = np.asarray(f[e_name][s.start : s.stop])
+    showers = np.asarray(f[s_name][s.start : s.stop], dtype=dtype)
+    if s.keep is not None:
+        energies, showers = energies[s.keep], showers[s.keep]
+    return energies, showers
 
 
 def cls_low_inputs(energies_mev, showers) -> np.ndarray:
@@ -73,10 +99,9 @@ class _Reader:
         f = self.files.get(s.path)
         if f is None:
             f = self.files[s.path] = h5py.File(s.path, "r")
-        e_name, s_name = formats.dataset_names(s.format)
-        showers = np.asarray(f[s_name][s.start : s.stop], dtype=np.float32)
+        energies, showers = read_slice(f, s)
         if self.cls_low:
-            return cls_low_inputs(f[e_name][s.start : s.stop], showers)
+            return cls_low_inputs(energies, showers)
         return showers.reshape(s.n, *self.shape)
 
 

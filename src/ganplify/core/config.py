@@ -101,14 +101,15 @@ def _semantic_problems(config: dict) -> list[str]:
             problems.append(
                 f"config key 'studies.{name}.truth': kind 'camelback' takes mu and sigma only"
             )
-    toys = config["dctr"]["toys"]
+    toys = config["dctr_toys"]
     for toy in toys["run"]:
         for key in ("g_hidden", "d_hidden", "latent_dim", "iterations", "classifier_hidden"):
             if toy not in toys[key]:
                 problems.append(
-                    f"config key 'dctr.toys.{key}': no entry for toy {toy!r} (in dctr.toys.run)"
+                    f"config key 'dctr_toys.{key}': no entry for toy {toy!r} (in dctr_toys.run)"
                 )
     problems += _calorimeter_problems(config["calorimeter"])
+    problems += _forecast_problems(config)
     if any(APPROACHES[a].generator for a in config["approaches"] if a in APPROACHES):
         batch = config["gan"]["training"]["batch_size"]
         for name, study in config["studies"].items():
@@ -118,6 +119,33 @@ def _semantic_problems(config: dict) -> list[str]:
                         f"config key 'studies.{name}.n_train': {n} is not a multiple of "
                         f"'gan.training.batch_size' ({batch}); every epoch uses whole batches"
                     )
+    return problems
+
+
+def _forecast_problems(config: Mapping) -> list[str]:
+    """forecast.studies: each a study at one of its training sizes, whose size the GAN's batch
+    divides (the bootstrap members train as the study's GANs do)."""
+    if not config.get("forecast"):
+        return []
+    sizes = {
+        size_study_name(name, n, training_sizes(study)[0]): n
+        for name, study in config["studies"].items()
+        for n in training_sizes(study)
+    }
+    batch = config["gan"]["training"]["batch_size"]
+    problems = []
+    for j, name in enumerate(config["forecast"]["studies"]):
+        where = f"config key 'forecast.studies[{j}]'"
+        if name not in sizes:
+            problems.append(
+                f"{where}: no study {name!r} (the studies at their training sizes: "
+                f"{', '.join(sizes)})"
+            )
+        elif sizes[name] % batch:
+            problems.append(
+                f"{where}: study {name!r} has n_train {sizes[name]}, not a multiple of "
+                f"'gan.training.batch_size' ({batch}); its bootstrap members train as its GANs do"
+            )
     return problems
 
 
@@ -149,7 +177,10 @@ def _calorimeter_problems(calo: Mapping) -> list[str]:
                     f"{where}.{key}.n_showers': kind {sample['kind']!r} needs n_showers"
                 )
         problems += _trained_generator_problems(where, study)
-        sim = {"simulator", "fastsim"} & {study["truth"]["kind"], study["generator"]["kind"]}
+        problems += _evaluation_problems(where, study)
+        kinds = {study["truth"]["kind"], study["generator"]["kind"]}
+        kinds |= {e["kind"] for e in study.get("evaluation", {}).values()}
+        sim = {"simulator", "fastsim"} & kinds
         if sim and study["detector"] == "dataset1-pions":
             problems.append(
                 f"{where}.detector': dataset1-pions showers come from files only (GFlash is "
@@ -161,6 +192,7 @@ def _calorimeter_problems(calo: Mapping) -> list[str]:
                 "truth and generator need kind 'file'"
             )
     problems += _amplification_problems(calo)
+    problems += _calo_forecast_problems(calo)
     fpd = calo["metrics"]["fpd"]
     if fpd["min_samples"] >= fpd["max_samples"]:
         problems.append(
@@ -192,19 +224,73 @@ def _amplification_problems(calo: Mapping) -> list[str]:
     return problems
 
 
+def _evaluation_problems(where: str, study: Mapping) -> list[str]:
+    """A study's evaluation samples: kinds that fit their role, with what each kind needs."""
+    problems = []
+    allowed = {
+        "truth": ("simulator", "file", "split"),
+        "generator": ("simulator", "fastsim", "file", "trained", "split"),
+    }
+    for key, sample in study.get("evaluation", {}).items():
+        at = f"{where}.evaluation.{key}"
+        if sample["kind"] not in allowed[key]:
+            problems.append(f"{at}.kind': {sample['kind']!r} is not one of {list(allowed[key])}")
+        elif sample["kind"] == "file" and not sample.get("paths"):
+            problems.append(f"{at}.paths': kind 'file' needs the shower files' paths")
+        elif sample["kind"] not in ("file", "split") and "n_showers" not in sample:
+            problems.append(f"{at}.n_showers': kind {sample['kind']!r} needs n_showers")
+        if sample["kind"] == "trained" and study["generator"]["kind"] != "trained":
+            problems.append(
+                f"{at}.kind': 'trained' draws from the study's trained generator; the generator "
+                f"is of kind {study['generator']['kind']!r}"
+            )
+    return problems
+
+
+def _calo_forecast_problems(calo: Mapping) -> list[str]:
+    """calorimeter.forecast: each study in run exists and has an ensemble, each ensemble's study
+    exists; a learned ensemble that runs has its n_train within a simulated truth."""
+    fc = calo.get("forecast")
+    if not fc:
+        return []
+    problems = []
+    for j, name in enumerate(fc["run"]):
+        where = f"config key 'calorimeter.forecast.run[{j}]'"
+        if name not in calo["studies"]:
+            problems.append(f"{where}: no calorimeter study {name!r}")
+        elif name not in fc["ensembles"]:
+            problems.append(
+                f"{where}: study {name!r} has no entry in calorimeter.forecast.ensembles "
+                "(its members: kind file with their paths, or kind trained)"
+            )
+    for name, ens in fc["ensembles"].items():
+        where = f"config key 'calorimeter.forecast.ensembles.{name}"
+        study = calo["studies"].get(name)
+        if study is None:
+            problems.append(f"{where}': no calorimeter study {name!r}")
+            continue
+        truth = study["truth"]
+        if ens["kind"] == "trained" and truth["kind"] != "file" and name in fc["run"]:
+            if ens.get("n_train", 0) > truth.get("n_showers", 0):
+                problems.append(
+                    f"{where}.n_train': {ens['n_train']} is more than the truth's n_showers "
+                    f"({truth.get('n_showers')})"
+                )
+    return problems
+
+
 def _trained_generator_problems(where: str, study: Mapping) -> list[str]:
     """A learned generator's keys: only on a generator of kind trained, and n_train within the
     truth sample (where its size is known before any job: a simulated truth)."""
     problems = []
-    for key in ("truth", "generator", "judge"):
-        sample = study.get(key, {})
+    samples = {"truth": study["truth"], "generator": study["generator"]}
+    samples |= {f"evaluation.{k}": v for k, v in study.get("evaluation", {}).items()}
+    for key, sample in samples.items():
         extra = [k for k in ("n_train", "training") if k in sample]
         if extra and not (key == "generator" and sample["kind"] == "trained"):
             problems.append(
                 f"{where}.{key}.{extra[0]}': only a generator of kind 'trained' has {extra[0]}"
             )
-    if study.get("judge", {}).get("kind") == "trained":
-        problems.append(f"{where}.judge.kind': the judge is truth; 'trained' is a generator")
     gen, truth = study["generator"], study["truth"]
     if "n_train" in gen and truth["kind"] != "file" and gen["n_train"] > truth.get("n_showers", 0):
         problems.append(
@@ -268,32 +354,89 @@ def study_n_samples(config: dict, study: str) -> int:
     return int(config["studies"][study].get("n_samples", config["n_samples"]))
 
 
-def classifier_settings(dctr: Mapping, section: Mapping, **mlp) -> dict:
+def classifier_settings(config: Mapping, section: Mapping, **mlp) -> dict:
     """The DCTR classifier a config ``section`` (with a ``kind``) selects, as
     :func:`ganplify.dctr.classifiers.classifier_config` reads it: the boosted trees' settings
-    (``dctr.boosted``, its calibration apart: :func:`calibration_of`), or the section's own
+    (``advanced.boosted``, its calibration apart: :func:`calibration_of`), or the section's own
     network settings with ``mlp`` over them."""
     if section["kind"] == "boosted":
-        trees = {k: v for k, v in dctr["boosted"].items() if k != "calibration"}
+        boosted = config["advanced"]["boosted"]
+        trees = {k: v for k, v in boosted.items() if k != "calibration"}
         return {"kind": "boosted"} | trees
     return dict(section) | mlp
 
 
 def judge_settings(dctr: Mapping) -> dict:
-    """The classifier of every closure test's judge: the boosted trees (``dctr.boosted``) with
-    ``dctr.judge`` over them — a judge must be at least as strong as any reweighter, and what
-    the reweighter saves on (fewer trees, fewer repeats) must not weaken the test of it."""
-    return classifier_settings(dctr, {"kind": "boosted"}) | dict(dctr.get("judge", {}))
+    """The judge of every weight set (:class:`ganplify.dctr.judge.JudgeConfig`): ``dctr.judge``
+    as it is — its own keys, nothing inherited from the reweighter's trees, so that tuning the
+    reweighter never moves its test."""
+    return dict(dctr["judge"])
 
 
-def calibration_of(dctr: Mapping, section: Mapping) -> str:
-    """The calibration of the classifier ``section`` selects: ``dctr.boosted.calibration`` for
+#: The reweighting tasks of a study, each resolved by :func:`reweighter_spec`.
+REWEIGHTER_TASKS = ("toy", "calo_hl", "calo_ll", "amplification", "calo_amplification")
+
+
+def reweighter_spec(config: Mapping, task: str, *, toy: str | None = None) -> dict:
+    """The one resolved reweighter of a task — classifier (kind and settings), calibration,
+    folds, weight settings — as :meth:`ganplify.dctr.reweighter.ReweighterSpec.from_mapping`
+    reads it. Every rule hands its job this, and nothing else of the DCTR settings.
+
+    - ``toy``: the toys' classifier (``dctr.classifier``; an MLP gets ``toy``'s hidden layers);
+    - ``calo_hl``: a calorimeter study's high-level classifier (``calorimeter.hl``);
+    - ``calo_ll``: the low-level network (``calorimeter.ll``: its own calibration and cap; no
+      raking — the showers are streamed, there are no HL arrays to rake);
+    - ``amplification``: the reweighted GANs (``dctr.amplification``) and ``calo_amplification``:
+      the learned shower generator's (``calorimeter.hl``). No raking: their truth is the
+      generator's own training sample, whose fluctuations raking would copy into the events.
+    """
+    dctr = config["dctr"]
+    weights = dict(dctr["weights"])
+    if task == "toy":
+        hidden = config["dctr_toys"]["classifier_hidden"][toy]
+        section = dctr["classifier"]
+        return {
+            "classifier": classifier_settings(config, section, hidden=hidden),
+            "calibration": calibration_of(config, section),
+            "folds": int(dctr["folds"]),
+            "weights": weights,
+        }
+    if task in ("calo_hl", "calo_amplification"):
+        section = config["calorimeter"]["hl"]
+        return {
+            "classifier": classifier_settings(config, section),
+            "calibration": calibration_of(config, section),
+            "folds": int(dctr["folds"]),
+            "weights": weights | ({"rake_bins": 0} if task == "calo_amplification" else {}),
+        }
+    if task == "calo_ll":
+        ll = config["calorimeter"]["ll"]
+        network = {k: v for k, v in ll.items() if k not in ("calibration", "cap")}
+        return {
+            "classifier": {"kind": "lowlevel"} | network | {"bf16": config["advanced"]["ll_bf16"]},
+            "calibration": ll["calibration"],
+            "folds": int(dctr["folds"]),
+            "weights": weights | {"cap": ll["cap"], "rake_bins": 0},
+        }
+    if task == "amplification":
+        amp = dctr["amplification"]
+        return {
+            "classifier": classifier_settings(config, amp["classifier"]),
+            "calibration": calibration_of(config, amp["classifier"]),
+            "folds": int(amp["folds"]),
+            "weights": weights | {"cap": amp["cap"], "rake_bins": 0},
+        }
+    raise ValueError(f"unknown reweighting task {task!r} (known: {', '.join(REWEIGHTER_TASKS)})")
+
+
+def calibration_of(config: Mapping, section: Mapping) -> str:
+    """The calibration of the classifier ``section`` selects: ``advanced.boosted.calibration`` for
     the boosted trees, ``dctr.calibration`` for the network. Per kind because they differ: the
     trees' out-of-fold h needs none, and a temperature fitted on the split that also stopped the
-    boosting shrinks their weights (benchmarks/results/*-peers)."""
+    boosting shrinks their weights."""
     if section["kind"] == "boosted":
-        return dctr["boosted"]["calibration"]
-    return dctr["calibration"]
+        return config["advanced"]["boosted"]["calibration"]
+    return config["dctr"]["calibration"]
 
 
 def merge(base: Mapping, *overrides: Mapping) -> dict:

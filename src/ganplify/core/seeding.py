@@ -62,3 +62,9 @@ def member_seeds(
     """
     tail = () if purpose is None else (purpose,)
     return [torch_seed(seed, study, approach, index, "member", k, *tail) for k in range(members)]
+
+
+def resample_rng(seed: int, study: str, index: int, member: int) -> np.random.Generator:
+    """The stream that draws the bootstrap resample of forecast member ``member`` of run ``index``
+    of ``study`` (ganplify.jobs.forecast): its own for every member, the same on every rerun."""
+    return rng(seed, study, "forecast", index, "member", member, "resample")

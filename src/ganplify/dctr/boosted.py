@@ -56,8 +56,13 @@ class BoostedConfig:
     max_bins: int = 255
     #: iterations without a lower validation loss before boosting stops
     patience: int = 10
-    #: share of the training events held out for early stopping (and calibration)
+    #: share of the training events held out for early stopping (and calibration); with
+    #: ``early_stopping`` off it may be 0 (no calibration then: ``none``)
     validation_fraction: float = 0.1
+    #: stop boosting on the validation loss (a reweighter), or fit every one of ``max_iter``
+    #: trees (a judge: its capacity must not depend on a noisy weighted validation loss, which
+    #: can stop it before the first tree and make it call any two samples alike)
+    early_stopping: bool = True
     #: the trees that predict: "all" (scikit-learn's: up to the lowest validation loss and the
     #: ``patience`` after it) or "best" (only those up to the lowest). The log-loss optimum of a
     #: noisy validation split stops early, shrinking the logit towards 0 and the weights
@@ -76,6 +81,12 @@ class BoostedConfig:
             raise ValueError(f"repeats {self.repeats!r}: a whole number >= 1 or 'auto'")
         if self.trees not in ("all", "best"):
             raise ValueError(f"trees {self.trees!r}: 'all' or 'best'")
+        if self.early_stopping and not 0 < self.validation_fraction < 1:
+            raise ValueError(
+                f"validation_fraction {self.validation_fraction!r}: in (0, 1) with early stopping"
+            )
+        if not 0 <= self.validation_fraction < 1:
+            raise ValueError(f"validation_fraction {self.validation_fraction!r}: in [0, 1)")
 
     def repeats_for(self, n_events: int) -> int:
         """The cross-fits to average on ``n_events`` events (truth and generated together)."""
@@ -86,12 +97,115 @@ class BoostedConfig:
         return from_mapping(cls, cfg, **extra)
 
 
+@dataclass(frozen=True)
+class TreeEnsemble:
+    """The fitted trees of a boosted classifier as plain arrays: what predicts, and what is stored.
+
+    Tree t's nodes are ``offsets[t] … offsets[t + 1] − 1``; ``left``/``right`` index the
+    concatenated node arrays. An event goes left at a split when its (binned) feature is at most
+    ``threshold`` — or, when it is NaN, if ``missing_left`` — as scikit-learn's predictor does,
+    and the leaf values are added to ``baseline`` tree by tree in the same order, so that
+    :meth:`decision` equals ``HistGradientBoostingClassifier.decision_function`` bit for bit
+    (the tests check it) without scikit-learn or pickle at prediction time.
+    """
+
+    baseline: float
+    offsets: np.ndarray
+    feature: np.ndarray
+    threshold: np.ndarray
+    missing_left: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    is_leaf: np.ndarray
+    value: np.ndarray
+
+    #: the arrays :meth:`arrays` returns and :meth:`from_arrays` takes
+    FIELDS = (
+        "offsets",
+        "feature",
+        "threshold",
+        "missing_left",
+        "left",
+        "right",
+        "is_leaf",
+        "value",
+    )
+
+    @property
+    def n_trees(self) -> int:
+        return len(self.offsets) - 1
+
+    @classmethod
+    def from_sklearn(cls, model) -> TreeEnsemble:
+        """The trees of a fitted binary ``HistGradientBoostingClassifier``."""
+        nodes = [p[0].nodes for p in model._predictors]
+        sizes = np.array([len(n) for n in nodes], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        cat = np.concatenate(nodes) if nodes else np.zeros(0, nodes_dtype())
+        if np.any(cat["is_categorical"]):
+            raise ValueError("categorical splits are not supported")
+        shift = np.repeat(offsets[:-1], sizes)
+        return cls(
+            baseline=float(np.asarray(model._baseline_prediction).ravel()[0]),
+            offsets=offsets,
+            feature=cat["feature_idx"].astype(np.int64),
+            threshold=cat["num_threshold"].astype(np.float64),
+            missing_left=cat["missing_go_to_left"].astype(bool),
+            left=cat["left"].astype(np.int64) + shift,
+            right=cat["right"].astype(np.int64) + shift,
+            is_leaf=cat["is_leaf"].astype(bool),
+            value=cat["value"].astype(np.float64),
+        )
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {k: getattr(self, k) for k in self.FIELDS} | {"baseline": np.float64(self.baseline)}
+
+    @classmethod
+    def from_arrays(cls, arrays) -> TreeEnsemble:
+        a = {k: np.asarray(arrays[k]) for k in (*cls.FIELDS, "baseline")}
+        return cls(baseline=float(a.pop("baseline")), **a)
+
+    def decision(self, codes: np.ndarray, n_trees: int | None = None, chunk: int = 8192):
+        """The summed logit of the first ``n_trees`` trees (all: None) for events ``codes``
+        ``(n, d)`` (the features as the trees saw them: :func:`bin_codes`)."""
+        codes = np.asarray(codes, dtype=np.float64)
+        n_trees = self.n_trees if n_trees is None else min(int(n_trees), self.n_trees)
+        out = np.empty(len(codes))
+        roots = self.offsets[:n_trees]
+        for lo in range(0, len(codes), chunk):
+            x = codes[lo : lo + chunk]
+            # every (event, tree) path, flat; each step moves the paths not yet at a leaf
+            node = np.tile(roots, len(x))
+            row = np.repeat(np.arange(len(x)), n_trees)
+            active = np.flatnonzero(~self.is_leaf[node])
+            while active.size:
+                at = node[active]
+                v = x[row[active], self.feature[at]]
+                go_left = np.where(np.isnan(v), self.missing_left[at], v <= self.threshold[at])
+                at = np.where(go_left, self.left[at], self.right[at])
+                node[active] = at
+                active = active[~self.is_leaf[at]]
+            node = node.reshape(len(x), n_trees)
+            # the running sum in tree order, from the baseline: scikit-learn's own additions
+            terms = np.concatenate([np.full((len(x), 1), self.baseline), self.value[node]], 1)
+            out[lo : lo + chunk] = np.cumsum(terms, axis=1)[:, -1]
+        return out
+
+
+def nodes_dtype():
+    from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+
+    return PREDICTOR_RECORD_DTYPE
+
+
 @dataclass
 class TrainedBoosted:
     """A fitted boosted-tree classifier and its training record."""
 
-    model: object
-    #: per iteration: (training loss, validation loss), weighted log-loss
+    #: the fitted trees (:class:`TreeEnsemble`): what predicts
+    trees: TreeEnsemble
+    #: per iteration: (training loss, validation loss), weighted log-loss (NaN without a
+    #: validation split)
     history: np.ndarray
     #: indices (into the training arrays) held out for validation
     validation_index: np.ndarray
@@ -104,23 +218,48 @@ class TrainedBoosted:
     #: per feature, the bin edges the trees see the events through (:func:`quantile_edges`);
     #: None: the raw features
     edges: list[np.ndarray] | None = None
+    #: the scikit-learn estimator, where it was fitted in this process (None once loaded)
+    model: object | None = None
+
+    kind = "boosted"
 
     def predict(self, x) -> np.ndarray:
         """Outputs h = P(truth | x) for balanced classes, as float64."""
         from scipy.special import expit
 
-        x = np.asarray(x, dtype=float).reshape(len(x), -1)
         if len(x) == 0:
             return np.empty(0)
+        x = np.asarray(x, dtype=float).reshape(len(x), -1)
         if self.edges is not None:
             x = bin_codes(x, self.edges)
-        n = self.model.n_iter_ if self.n_trees is None else min(self.n_trees, self.model.n_iter_)
-        if n == self.model.n_iter_:
-            z = self.model.decision_function(x)
-        else:
-            stages = self.model.staged_decision_function(x)
-            z = next(z for k, z in enumerate(stages, start=1) if k == n)
-        return expit(z.astype(np.float64) + self.logit_offset)
+        return expit(self.trees.decision(x, self.n_trees) + self.logit_offset)
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """(settings, arrays) that :func:`load_boosted` turns back into the same predictor."""
+        settings = {
+            "logit_offset": float(self.logit_offset),
+            "n_trees": self.n_trees,
+            "n_features": None if self.edges is None else len(self.edges),
+        }
+        arrays = {f"trees/{k}": v for k, v in self.trees.arrays().items()}
+        for j, e in enumerate(self.edges or []):
+            arrays[f"edges/{j}"] = np.asarray(e, dtype=np.float64)
+        return settings, arrays
+
+
+def load_boosted(settings, arrays) -> TrainedBoosted:
+    """The predictor :meth:`TrainedBoosted.state` describes (no history, no estimator)."""
+    trees = TreeEnsemble.from_arrays({k[6:]: v for k, v in arrays.items() if k[:6] == "trees/"})
+    n = settings.get("n_features")
+    edges = None if n is None else [np.asarray(arrays[f"edges/{j}"]) for j in range(int(n))]
+    return TrainedBoosted(
+        trees,
+        np.empty((0, 2)),
+        np.empty(0, dtype=int),
+        float(settings["logit_offset"]),
+        n_trees=settings["n_trees"],
+        edges=edges,
+    )
 
 
 def quantile_edges(x: np.ndarray, max_bins: int) -> list[np.ndarray]:
@@ -170,7 +309,7 @@ def train_boosted(
     y = np.asarray(labels, dtype=float)
     rng = np.random.default_rng(int(seed))
     n_val = int(round(config.validation_fraction * len(y)))
-    if n_val < 1 or n_val >= len(y):
+    if (config.early_stopping or n_val) and (n_val < 1 or n_val >= len(y)):
         raise ValueError(f"validation split of {n_val} of {len(y)} events: too few events")
     order = rng.permutation(len(y))
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
@@ -194,11 +333,17 @@ def train_boosted(
         min_samples_leaf=config.min_samples_leaf,
         l2_regularization=config.l2_regularization,
         max_bins=config.max_bins,
-        early_stopping=True,
+        early_stopping=bool(config.early_stopping),
         n_iter_no_change=config.patience,
         scoring="loss",
         random_state=int(rng.integers(2**31)),
     )
+    if not config.early_stopping:
+        model.fit(x[train], y[train], sample_weight=w_train)
+        trees = TreeEnsemble.from_sklearn(model)
+        log.info("boosted classifier: %d trees (no early stopping)", model.n_iter_)
+        history = np.full((model.n_iter_ + 1, 2), np.nan)
+        return TrainedBoosted(trees, history, val, float(offset), edges=edges, model=model)
     model.fit(
         x[train],
         y[train],
@@ -218,4 +363,7 @@ def train_boosted(
         best,
         n_trees,
     )
-    return TrainedBoosted(model, history, val, float(offset), n_trees=n_trees, edges=edges)
+    trees = TreeEnsemble.from_sklearn(model)
+    return TrainedBoosted(
+        trees, history, val, float(offset), n_trees=n_trees, edges=edges, model=model
+    )

@@ -60,6 +60,7 @@ class MLP(nn.Module):
 
     def __init__(self, n_inputs: int, hidden: tuple[int, ...]):
         super().__init__()
+        self.hidden = tuple(hidden)
         self.register_buffer("shift", torch.zeros(n_inputs))
         self.register_buffer("scale", torch.ones(n_inputs))
         self.net = mlp([n_inputs, *hidden, 1])
@@ -79,9 +80,28 @@ class TrainedClassifier:
     #: indices (into the training arrays) held out for validation
     validation_index: np.ndarray
 
+    kind = "mlp"
+
     def predict(self, x) -> np.ndarray:
         """Outputs h = sigmoid(logit), as float64."""
         return predict(self.model, x)
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """(settings, arrays) that :func:`load_mlp` turns back into the same network."""
+        settings = {"n_inputs": int(self.model.shift.numel()), "hidden": list(self.model.hidden)}
+        arrays = {
+            f"state/{k}": v.detach().cpu().numpy() for k, v in self.model.state_dict().items()
+        }
+        return settings, arrays
+
+
+def load_mlp(settings, arrays) -> TrainedClassifier:
+    """The network :meth:`TrainedClassifier.state` describes (no training record)."""
+    model = MLP(int(settings["n_inputs"]), tuple(int(h) for h in settings["hidden"]))
+    state = {k[6:]: torch.from_numpy(np.asarray(v)) for k, v in arrays.items() if k[:6] == "state/"}
+    model.load_state_dict(state)
+    model.eval()
+    return TrainedClassifier(model, np.empty((0, 2)), -1, np.empty(0, dtype=int))
 
 
 def train_classifier(
@@ -166,6 +186,8 @@ def weighted_bce_logits(model, x, y, w, batch_size: int = 65536) -> float:
 def predict(model: nn.Module, x: np.ndarray, batch_size: int = 65536) -> np.ndarray:
     """Classifier outputs h = sigmoid(logit) for events ``x``, as float64."""
     model.eval()
+    if len(x) == 0:
+        return np.empty(0)
     device = next(model.parameters()).device
     x = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
     out = [

@@ -67,3 +67,20 @@ def train(
     from .classifier import train_classifier
 
     return train_classifier(x, labels, config, seed=seed, weights=weights, device=device)
+
+
+def load_classifier(kind: str, settings, arrays):
+    """A fitted classifier from what its ``state()`` gave: ``kind`` boosted, mlp or lowlevel."""
+    if kind == "boosted":
+        from .boosted import load_boosted
+
+        return load_boosted(settings, arrays)
+    if kind == "mlp":
+        from .classifier import load_mlp
+
+        return load_mlp(settings, arrays)
+    if kind == "lowlevel":
+        from .lowlevel import load_lowlevel
+
+        return load_lowlevel(settings, arrays)
+    raise ValueError(f"unknown classifier kind {kind!r} (boosted, mlp, lowlevel)")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -49,17 +49,31 @@ class CrossFit:
     calibrations: list[Calibration]
     #: per fold: (epochs, 2) training and validation loss
     histories: list[np.ndarray]
+    #: per fold: the trained classifier (``predict(x) -> h``, ``state()``: what a stored
+    #: :class:`.reweighter.Reweighter` keeps); repeat r's fold f at r·k + f, like the above
+    models: list = field(default_factory=list)
+    #: every repeat's folds, ``(repeats, n)`` (row 0 is ``fold_truth``/``fold_gen``)
+    repeat_fold_truth: np.ndarray | None = None
+    repeat_fold_gen: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.repeat_fold_truth is None:
+            self.repeat_fold_truth = np.asarray(self.fold_truth)[None]
+        if self.repeat_fold_gen is None:
+            self.repeat_fold_gen = np.asarray(self.fold_gen)[None]
 
 
-#: ``train(fold, truth_index, gen_index) -> (predict, validation)``: trains on the given events and
-#: returns a function that maps event indices of each class to raw outputs, and the validation
-#: events (indices per class) on which the calibration is fitted.
+#: ``train(fold, truth_index, gen_index) -> (predict, validation, history, model)``: trains on
+#: the given events and returns a function that maps event indices of each class to raw outputs,
+#: the validation events (indices per class) on which the calibration is fitted, the training
+#: history and the trained classifier itself.
 FoldTrainer = Callable[
     [int, np.ndarray, np.ndarray],
     tuple[
         Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
         tuple[np.ndarray, np.ndarray],
         np.ndarray,
+        object,
     ],
 ]
 
@@ -86,12 +100,12 @@ def cross_fit_with(
     fold_g = fold_ids(n_gen, folds, rng) if fold_gen is None else np.asarray(fold_gen)
     raw_t, raw_g = np.empty(n_truth), np.empty(n_gen)
     h_t, h_g = np.empty(n_truth), np.empty(n_gen)
-    calibrations, histories = [], []
+    calibrations, histories, models = [], [], []
     wt = np.ones(n_truth) if w_truth is None else np.asarray(w_truth, dtype=float)
     wg = np.ones(n_gen) if w_gen is None else np.asarray(w_gen, dtype=float)
     for f in range(folds):
         test_t, test_g = np.flatnonzero(fold_t == f), np.flatnonzero(fold_g == f)
-        predictor, (val_t, val_g), history = train_fold(
+        predictor, (val_t, val_g), history, model = train_fold(
             f, np.flatnonzero(fold_t != f), np.flatnonzero(fold_g != f)
         )
         pv_t, pv_g = predictor(val_t, val_g)
@@ -105,8 +119,9 @@ def cross_fit_with(
         h_t[test_t], h_g[test_g] = cal(raw_t[test_t]), cal(raw_g[test_g])
         calibrations.append(cal)
         histories.append(np.asarray(history))
+        models.append(model)
         log.info("fold %d/%d: %d + %d events predicted", f + 1, folds, test_t.size, test_g.size)
-    return CrossFit(h_t, h_g, raw_t, raw_g, fold_t, fold_g, calibrations, histories)
+    return CrossFit(h_t, h_g, raw_t, raw_g, fold_t, fold_g, calibrations, histories, models)
 
 
 def cross_fit(
@@ -166,6 +181,9 @@ def cross_fit(
         fits[0].fold_gen,
         [c for cf in fits for c in cf.calibrations],
         [h for cf in fits for h in cf.histories],
+        [m for cf in fits for m in cf.models],
+        np.stack([cf.fold_truth for cf in fits]),
+        np.stack([cf.fold_gen for cf in fits]),
     )
 
 
@@ -222,7 +240,7 @@ def _cross_fit_once(
         def predictor(it, ig):
             return trained.predict(x_truth[it]), trained.predict(x_gen[ig])
 
-        return predictor, (val_t, val_g), trained.history
+        return predictor, (val_t, val_g), trained.history, trained
 
     return cross_fit_with(
         len(x_truth),

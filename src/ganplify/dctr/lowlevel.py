@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -196,3 +196,46 @@ def predict_batches(
             logits = model(x.to(device, non_blocking=True))
         out[idx] = torch.sigmoid(logits.float()).double().cpu()
     return out.numpy()
+
+
+@dataclass
+class TrainedLowLevel:
+    """A trained low-level network (the 3D CNN, or the cls-low MLP for a flat ``shape``) as one
+    fold's classifier of a stored reweighter: ``predict`` takes showers ``(n, *shape)`` (or
+    cls-low vectors) as an array, one batch at a time."""
+
+    model: nn.Module
+    config: LowLevelConfig
+    shape: tuple[int, ...]
+
+    kind = "lowlevel"
+
+    def predict(self, x, batch_size: int = 256) -> np.ndarray:
+        """Outputs h = sigmoid(logit), float64, for ``x`` ``(n, *shape)``."""
+        x = np.asarray(x, dtype=np.float32).reshape(-1, *self.shape)
+        batches = (
+            (
+                torch.from_numpy(x[lo : lo + batch_size]),
+                torch.arange(lo, min(lo + batch_size, len(x))),
+            )
+            for lo in range(0, len(x), batch_size)
+        )
+        return predict_batches(self.model, batches, len(x), bf16=self.config.bf16)
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        settings = {"config": asdict(self.config), "shape": list(self.shape)}
+        arrays = {
+            f"state/{k}": v.detach().cpu().numpy() for k, v in self.model.state_dict().items()
+        }
+        return settings, arrays
+
+
+def load_lowlevel(settings, arrays) -> TrainedLowLevel:
+    """The network :meth:`TrainedLowLevel.state` describes, on the CPU."""
+    cfg = LowLevelConfig.from_config(settings["config"])
+    shape = tuple(int(n) for n in settings["shape"])
+    model = build_network(cfg, shape)
+    state = {k[6:]: torch.from_numpy(np.asarray(v)) for k, v in arrays.items() if k[:6] == "state/"}
+    model.load_state_dict(state)
+    model.eval()
+    return TrainedLowLevel(model, cfg, shape)

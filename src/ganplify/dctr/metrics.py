@@ -127,3 +127,24 @@ def jsd_from_bce(h, labels, weights=None) -> float:
     p = np.clip(np.asarray(h, dtype=float), 1e-7, 1 - 1e-7)
     bce = -np.sum(w * (y * np.log(p) + (1 - y) * np.log1p(-p))) / w.sum()
     return float((np.log(2.0) - bce) / np.log(2.0))
+
+
+def separation_power_ratio_errors(
+    x1, x2, edges, w2, *, w1=None, n_replicas: int = 200, rng: np.random.Generator
+) -> np.ndarray:
+    """Poisson-bootstrap standard deviation of S²(x1, x2 weighted by ``w2``)/S²(x1, x2) per
+    observable (columns of ``x1``, ``x2`` with ``edges[j]``): each replica draws one Poisson(1)
+    multiplicity per event of each sample, shared by every observable, the weights held fixed.
+    It is the events' statistical error of the ratio, not the reweighter's fit's."""
+    x1 = np.asarray(x1, dtype=float).reshape(len(x1), -1)
+    x2 = np.asarray(x2, dtype=float).reshape(len(x2), -1)
+    w1 = np.ones(len(x1)) if w1 is None else np.asarray(w1, dtype=float)
+    w2 = np.asarray(w2, dtype=float)
+    ratios = np.empty((int(n_replicas), x1.shape[1]))
+    for r in range(int(n_replicas)):
+        p1, p2 = w1 * rng.poisson(1.0, len(x1)), rng.poisson(1.0, len(x2)).astype(float)
+        for j, e in enumerate(edges):
+            plain = separation_power(x1[:, j], x2[:, j], e, w1=p1, w2=p2)
+            weighted = separation_power(x1[:, j], x2[:, j], e, w1=p1, w2=p2 * w2)
+            ratios[r, j] = weighted / plain if plain > 0 else np.nan
+    return np.nanstd(ratios, axis=0, ddof=1)

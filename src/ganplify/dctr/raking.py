@@ -1,30 +1,31 @@
-"""Raking: adjust a weighted sample so that its one-dimensional marginals match the truth's.
+"""Raking: a table of per-feature, per-bin factors that gives weighted events the truth's marginals.
 
-A classifier's weights w = h/(1 − h) correct the joint distribution, but on a few thousand events
-each weight is noisy, and the noise shows in every histogram: on CaloChallenge's dataset 1 at demo
-size the trees' weights left several HL marginals worse than unweighted while the joint improved
-(``benchmarks/results/*-peers*``). Raking (iterative proportional fitting, Deming & Stephan 1940)
-then multiplies each weight by one factor per feature and bin,
+Raking (iterative proportional fitting, Deming & Stephan 1940) multiplies each weight by one factor
+per feature and bin,
 
-    w_i → w_i · Π_j f_j(b_j(x_i)),
+    w_i → w_i · Π_j F_j(b_j(x_i)),
 
-chosen so that for every feature j the weighted share of the generated events in each of its
-``bins`` bins (quantiles of the truth) equals the truth's share; the factors are found by sweeping
-the features in turn, ``iterations`` times. Of all weights with those marginals it is the one
-closest to the classifier's in Kullback–Leibler divergence, so it keeps what the classifier learnt
-about the correlations and changes the weights only as far as the marginals demand. When the true
-density ratio is a product of per-feature step functions on those bins, raking unweighted events
-recovers it exactly (the tests check this).
+with ``bins`` bins per feature (quantiles of the truth), the factors F_j found by sweeping the
+features in turn, ``iterations`` times, until the weighted share of the events in every bin of
+every feature is the truth's. Of all weights with those marginals it is the one closest to the
+starting weights in Kullback–Leibler divergence. When the true density ratio is a product of
+per-feature step functions on those bins, raking unweighted events recovers it exactly (the
+tests check this).
 
-The factors are fitted on the very events they weight — as any binned reweighting of a sample to
-a target's histograms is — against the truth the classifier was trained on: the generated sample's
-own bin-by-bin fluctuations are then corrected too, which factors fitted on other events cannot
-do (fitted fold by fold, they added more noise than they removed: dataset 1's median S² ratio
-0.56 → 1.49 at one seed). No event of an independent test sample enters, so the closures stay
-honest. :func:`.weights.dctr_weights` rakes the capped ratio and caps it again.
+What it is and is not evidence of: raking *copies* the fitting truth's one-dimensional histograms
+into the sample it is fitted on. On those events, the S² of every raked marginal is small by
+construction and says nothing about the reweighter. Fitted on the events it weights it is a
+post-processing of the metric, not of the method. Here it is only ever a :class:`RakeTable`
+fitted on the fitting part and applied to other events: :func:`ganplify.dctr.reweighter.fit`
+fits the table that weights fold f's generated events on the other folds alone (with weights
+from a nested cross-fit of those folds), and new events get the table fitted on every fitting
+event; its gain is judged on observables it did not target and by the judge
+(``benchmarks/reweighter_peers.py``). Opt-in: ``dctr.weights.rake_bins`` (0: none).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,18 +42,50 @@ def _codes(x: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
     return np.stack([np.searchsorted(e, x[:, j], side="right") for j, e in enumerate(edges)], 1)
 
 
-def rake_factors(
+@dataclass(frozen=True)
+class RakeTable:
+    """Per feature j the interior bin ``edges[j]`` and the factor ``factors[j][b]`` of bin b."""
+
+    edges: list[np.ndarray]
+    factors: list[np.ndarray]
+
+    def factor(self, x) -> np.ndarray:
+        """Π_j F_j(b_j(x)) of each event of ``x`` ``(n, d)``."""
+        x = np.asarray(x, dtype=float).reshape(len(x), -1)
+        if x.shape[1] != len(self.edges):
+            raise ValueError(f"raking table of {len(self.edges)} features, events of {x.shape[1]}")
+        codes = _codes(x, self.edges)
+        out = np.ones(len(x))
+        for j, f in enumerate(self.factors):
+            out *= f[codes[:, j]]
+        return out
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        out = {}
+        for j, (e, f) in enumerate(zip(self.edges, self.factors, strict=True)):
+            out[f"edges/{j}"], out[f"factors/{j}"] = np.asarray(e, float), np.asarray(f, float)
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays) -> RakeTable:
+        n = len([k for k in arrays if k.startswith("edges/")])
+        return cls(
+            [np.asarray(arrays[f"edges/{j}"]) for j in range(n)],
+            [np.asarray(arrays[f"factors/{j}"]) for j in range(n)],
+        )
+
+
+def fit_rake_table(
     w: np.ndarray,
     x_gen: np.ndarray,
     x_truth: np.ndarray,
     *,
     bins: int,
     iterations: int,
-) -> np.ndarray:
-    """The raking factor Π_j f_j of each generated event (see the module): weights ``w`` of the
-    events ``x_gen`` ``(n, d)`` times these factors have the marginals of ``x_truth`` in ``bins``
-    quantile bins per feature, after ``iterations`` sweeps. The
-    total weight is kept. A bin without generated weight keeps factor 1 (nothing to scale)."""
+) -> RakeTable:
+    """The table whose factors give events ``x_gen`` ``(n, d)`` with weights ``w`` the marginals
+    of ``x_truth`` in ``bins`` quantile bins per feature, after ``iterations`` sweeps (the total
+    weight is kept; a bin without generated weight keeps factor 1: nothing to scale)."""
     if int(bins) < 2:
         raise ValueError(f"raking bins {bins!r}: at least 2")
     if int(iterations) < 1:
@@ -66,13 +99,13 @@ def rake_factors(
     gen, truth = _codes(x_gen, edges), _codes(x_truth, edges)
     n = int(bins)
     target = [np.bincount(truth[:, j], minlength=n) / len(x_truth) for j in range(len(edges))]
-    factor = np.ones(len(w))
+    factors = [np.ones(n) for _ in edges]
     current = w.copy()
     for _ in range(int(iterations)):
         for j, share in enumerate(target):
             mass = np.bincount(gen[:, j], weights=current, minlength=n)
             mass = mass / mass.sum()
             f = np.divide(share, mass, out=np.ones(n), where=mass > 0)
-            factor *= f[gen[:, j]]
-            current = w * factor
-    return factor
+            factors[j] *= f
+            current = current * f[gen[:, j]]
+    return RakeTable(edges, factors)

@@ -3,10 +3,11 @@
 w = h / (1 − h) estimates p_T / p_G (docs/science.md §2.1). Before the ratio, h is clipped to
 [ε, 1 − ε] so that no weight is 0 or infinite; optionally the ratio is capped (the paper caps its
 low-level weights at 5 — capping biases less than dropping events, which the authors' toy notebook
-did) and, if asked, raked so that the generated events' weighted marginals are the truth's
-(:mod:`.raking`) and capped again; then it multiplies the events' initial weights (1 for an
+did) and, where a raking table fitted on other events is given (:mod:`.raking`, opt-in), multiplied
+by its factors and capped again; then it multiplies the events' initial weights (1 for an
 unweighted generator) and, if asked, the set is normalised so that the mean weight equals the
-mean initial weight (1 for an unweighted sample). The cap applies to the ratio, before
+mean initial weight (1 for an unweighted sample) — or by a normalisation fixed earlier, when a
+stored reweighter weights new events (:mod:`.reweighter`). The cap applies to the ratio, before
 normalisation: a capped weight may end slightly above the cap after it.
 
 Every weight set comes with :class:`WeightDiagnostics`: the effective sample size
@@ -33,12 +34,13 @@ EXTREME_FACTOR = 100.0
 @dataclass(frozen=True)
 class WeightSettings:
     clip_epsilon: float = 1e-6
-    #: upper limit of the density ratio h/(1 − h); None: no cap
-    cap: float | None = None
+    #: upper limit of the density ratio h/(1 − h); None: no cap. The study's default (config.yaml
+    #: dctr.weights.cap); tests/test_config.py keeps every settings default equal to the config's
+    cap: float | None = 50.0
     normalise: bool = True
-    #: quantile bins per feature to which the capped ratio is raked, then capped again
-    #: (:mod:`.raking`: the weighted marginals made the truth's); 0: no raking. Events of one
-    #: feature are not raked (see :func:`dctr_weights`)
+    #: quantile bins per feature of the raking tables fitted out of sample by
+    #: :func:`.reweighter.fit` (:mod:`.raking`); 0: no raking. Events of one feature are not
+    #: raked (the classifier's ratio already is that marginal's)
     rake_bins: int = 0
     #: sweeps over the features of the raking
     rake_iterations: int = 10
@@ -124,46 +126,38 @@ def dctr_weights(
     settings: WeightSettings = WeightSettings(),
     initial_weights=None,
     *,
-    x_gen=None,
-    x_truth=None,
+    rake_factor=None,
+    norm: float | None = None,
 ) -> tuple[np.ndarray, WeightDiagnostics]:
-    """Weights w = w0 · h/(1 − h) of generated events with classifier outputs ``h``; with
-    ``settings.rake_bins``, the capped ratio raked to the marginals of ``x_truth`` (the truth the
-    classifier was trained on) over the generated events ``x_gen``, and capped again. ``n_capped``
-    counts the events the cap limited at either step."""
+    """Weights w = w0 · h/(1 − h) of events with classifier outputs ``h``: clipped and capped;
+    with ``rake_factor`` (each event's factor from a :class:`.raking.RakeTable` fitted on
+    *other* events) times it and capped again; normalised (``settings.normalise``) to the mean
+    initial weight, or by the factor ``norm`` fixed when the reweighter was fitted.
+    ``n_capped`` counts the events the cap limited at either step."""
     h = np.clip(np.asarray(h, dtype=float), settings.clip_epsilon, 1.0 - settings.clip_epsilon)
     ratio = h / (1.0 - h)
     w0 = np.ones_like(ratio) if initial_weights is None else np.asarray(initial_weights, float)
     if w0.shape != ratio.shape or np.any(w0 < 0):
         raise ValueError("initial weights: one non-negative weight per event")
-    if settings.rake_bins:
-        if x_gen is None or x_truth is None:
-            raise ValueError("rake_bins > 0: raking needs the generated and truth events")
-        x_gen = np.asarray(x_gen, dtype=float).reshape(len(ratio), -1)
     capped = np.zeros(ratio.shape, dtype=bool)
     if settings.cap is not None:
         capped = ratio > settings.cap
         ratio = np.minimum(ratio, settings.cap)
-    # One feature: the classifier's ratio already is that marginal's, and raking it to a few
-    # bins adds only their noise (the bimodal toy, raked before the cap: S^2 ratio 0.207 -> 0.231,
-    # N_eff/N 0.39 -> 0.28)
-    if settings.rake_bins and x_gen.shape[1] > 1:
-        from .raking import rake_factors
-
+    if rake_factor is not None:
         # raked after the cap, then capped again: a few uncapped ratios of 10^3 and more would
-        # set their bins' factors, and the cap would then undo them (5 x 5 grid, two seeds: S^2
-        # ratio 0.21-0.22 raked before the cap, 0.12-0.14 after, 0.15-0.17 unraked)
-        ratio = ratio * rake_factors(
-            w0 * ratio,
-            x_gen,
-            x_truth,
-            bins=settings.rake_bins,
-            iterations=settings.rake_iterations,
-        )
+        # set their bins' factors, and the cap would then undo them
+        ratio = ratio * np.asarray(rake_factor, dtype=float)
         if settings.cap is not None:
             capped |= ratio > settings.cap
             ratio = np.minimum(ratio, settings.cap)
     w = w0 * ratio
     if settings.normalise:
-        w *= w0.sum() / w.sum()
+        w *= w0.sum() / w.sum() if norm is None else norm
     return w, diagnose(w, int(capped.sum()))
+
+
+def normalisation(w_unnormalised, initial_weights=None) -> float:
+    """The factor that gives weights ``w_unnormalised`` the mean of the initial weights."""
+    w = np.asarray(w_unnormalised, dtype=float)
+    w0 = np.ones_like(w) if initial_weights is None else np.asarray(initial_weights, float)
+    return float(w0.sum() / w.sum())

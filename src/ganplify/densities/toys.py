@@ -111,5 +111,5 @@ def grid_5x5() -> GaussianMixture:
     return GaussianMixture.isotropic(centres, 0.1)
 
 
-#: The paper's toys by name (the config's ``dctr.toys.names``).
+#: The paper's toys by name (the config's ``dctr_toys.run``).
 TOYS = {"bimodal_1d": bimodal_1d, "circle_8": circle_8, "grid_5x5": grid_5x5}

@@ -128,6 +128,33 @@ class _Draws:
         return block.reshape(self.u.shape[0], *shape)
 
 
+def generate_events(
+    G: Generator,
+    n: int,
+    streams: MemberStreams,
+    dtype=torch.float32,
+    matmul_precision: str = "highest",
+    chunk: int = 1000,
+) -> np.ndarray:
+    """``n`` events per member of the batched generator ``G``, dropout active (the paper's
+    generation), shape ``(K, n, dim)``: the latent and the dropout uniforms drawn from each
+    member's generation stream, chunk by chunk (a trainer's :meth:`GanTrainer.generate`, and a
+    generator rebuilt from its stored weights, draw the same events from the same streams)."""
+    arch, out = G.arch, []
+    with float32_matmul_precision(matmul_precision):
+        for start in range(0, n, chunk):
+            rows = min(chunk, n - start)
+            # Latent and mask uniforms as two draws (the order the quoted results used)
+            z_u = streams.uniform(rows * arch.latent_dim)
+            mask_u = streams.uniform(math.prod(G.mask_shape(rows)))
+            draws = _Draws(torch.cat([z_u, mask_u], dim=1).to(dtype))
+            z = 2.0 * draws.take(rows, arch.latent_dim) - 1.0
+            mask = dropout_mask(draws.take(*G.mask_shape(rows)), arch.dropout)
+            with torch.no_grad():
+                out.append(G(z, mask).cpu())
+    return torch.cat(out, dim=1).numpy().astype(np.float64)
+
+
 class GanTrainer(checkpoint.Resumable):
     """K GANs, each with its own data, parameters, optimizer moments and random stream.
 
@@ -323,17 +350,9 @@ class GanTrainer(checkpoint.Resumable):
         ``streams`` is a generation stream per member, separate from the training streams, so
         generating more events never changes the trained model or the first events generated.
         """
-        out = []
-        with float32_matmul_precision(self.train_cfg.matmul_precision):
-            for start in range(0, n, chunk):
-                rows = min(chunk, n - start)
-                # Latent and mask uniforms as two draws (the order the quoted results used),
-                # laid out as _generate takes them.
-                z_u = streams.uniform(rows * self.arch.latent_dim)
-                mask_u = streams.uniform(math.prod(self.G.mask_shape(rows)))
-                u = torch.cat([z_u, mask_u], dim=1).to(self.data.dtype)
-                out.append(self._generate(_Draws(u), rows).cpu())
-        return torch.cat(out, dim=1).numpy().astype(np.float64)
+        return generate_events(
+            self.G, n, streams, self.data.dtype, self.train_cfg.matmul_precision, chunk
+        )
 
     # -- checkpoints -----------------------------------------------------------------------------
     def state_dict(self) -> dict:

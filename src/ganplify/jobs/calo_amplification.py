@@ -4,20 +4,25 @@ For a calorimeter study (``calorimeter.amplification.run``) and each training si
 (``calorimeter.amplification.n_train``): the learned generator trained on the first n_train truth
 showers (rule train_shower_generator) generates ``n_generated`` showers; their observables are
 compared with a large independent truth sample's (the *reference*, ``n_reference`` showers of the
-simulator, rule calo_reference), unweighted and DCTR-weighted (the study's HL classifier trained
-on the same n_train truth showers: the reweighter sees no more truth than the generator), by
+simulator, rule calo_reference), unweighted and DCTR-weighted (the study's HL reweighter fitted on
+the same n_train truth showers — it sees no more truth than the generator — against a second,
+independent draw of ``n_generated`` showers of the generator, and stored: the scored showers are
+weighted by the stored function, as new events), by
 :mod:`ganplify.amplification.observables`: N_eq truth showers and G = N_eq / n_train against the
 number generated. The n_train training showers themselves are the control: G = 1.
 
 Files: ``{calo}/amplification/reference.h5`` (the reference's observables),
-``{calo}/amplification/{n_train}.h5`` (per sample: N_eq against M), and
+``{calo}/amplification/{n_train}.h5`` (per sample: N_eq against M),
+``{calo}/amplification/{n_train}_reweighter.h5`` (the stored reweighter), and
 ``calorimeter/calo_amplification.csv`` (all of them).
 """
 
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,7 +36,7 @@ from ..core.io import provenance, read_attrs, read_dataset, write_h5
 from ..core.runtime import inject_fault
 from .calo_generator import load_generator
 from .calo_showers import read_features
-from .common import reweight
+from .common import reweight_job
 
 log = logging.getLogger("ganplify")
 
@@ -93,6 +98,7 @@ def amplification_run(
     truth_features,
     reference,
     out,
+    model_out,
     *,
     calo: str,
     n_train: int,
@@ -101,15 +107,13 @@ def amplification_run(
     incident_energy,
     quantiles: int,
     n_bootstrap: int,
-    classifier: Mapping,
-    folds: int,
-    calibration: str,
-    weights: Mapping,
+    reweighter: Mapping,
     seed: int,
     threads: int = 1,
 ) -> None:
     """One training size: the generator's showers, their DCTR weights, and N_eq against M for
-    the training showers, the generated and the weighted ones."""
+    the training showers, the generated and the weighted ones. The reweighter is fitted on the
+    training showers against one draw of the generator and weights another (the scored one)."""
     inject_fault(out)
     geometry = detector_from_config(detector)
     features = feature_set(geometry)
@@ -117,22 +121,34 @@ def amplification_run(
     names = list(read_attrs(reference)["observables"])
     cells = ob.reference_cells(read_dataset(reference, "observables"), names, quantiles)
     identity = ["calorimeter", calo, "amplification", int(n_train)]
-    obs_truth, e_truth = read_features(truth_features)
+    obs_truth, e_truth = read_features(truth_features, "fit")
     obs_truth, e_truth = obs_truth[: int(n_train)], e_truth[: int(n_train)]
+    generator = load_generator(model)
     obs_gen, e_gen = generated_observables(
-        load_generator(model), geometry, spectrum, n_generated, seeding.rng(seed, *identity, "gen")
+        generator, geometry, spectrum, n_generated, seeding.rng(seed, *identity, "gen")
     )
-    w, diag, _, _ = reweight(
-        features.hl(obs_truth, e_truth),
-        features.hl(obs_gen, e_gen),
-        weights=weights,
-        classifier=classifier,
-        folds=folds,
-        calibration=calibration,
-        seed=seed,
-        identity=(*identity, "hl"),
-        threads=threads,
+    obs_fit, e_fit = generated_observables(
+        generator, geometry, spectrum, n_generated, seeding.rng(seed, *identity, "gen", "fit")
     )
+    with tempfile.TemporaryDirectory() as tmp:
+        _, fit_diag, diag = reweight_job(
+            features.hl(obs_truth, e_truth),
+            features.hl(obs_fit, e_fit),
+            features.hl(obs_gen, e_gen),
+            Path(tmp) / "weights.h5",
+            model_out,
+            spec=reweighter,
+            seed=seed,
+            identity=(*identity, "hl"),
+            threads=threads,
+            features=features.hl_names,
+            events={
+                "fit_truth": ("truth", np.arange(int(n_train))),
+                "fit_generated": ("generated_fit", np.arange(len(obs_fit))),
+                "evaluation_generated": ("generated", np.arange(len(obs_gen))),
+            },
+        )
+        w = read_dataset(Path(tmp) / "weights.h5", "evaluation/weights")
     events = {"training": (obs_truth, None), "generated": (obs_gen, None), "dctr_hl": (obs_gen, w)}
     datasets = {"weights": w}
     for sample, (x, sw) in events.items():
@@ -161,6 +177,8 @@ def amplification_run(
             n_reference=cells.n_reference,
             curve_columns=["n_events", "mse", "mse_sd", "n_eq", "n_eq_lo", "n_eq_hi"],
             weight_diagnostics=diag.as_dict(),
+            fit_weight_diagnostics=fit_diag.as_dict(),
+            reweighter_file=str(model_out),
         ),
     )
 

@@ -4,9 +4,9 @@ trained on a calorimeter study's truth showers and generating the study's "gener
 The model is ``calorimeter.trained.model``: ``vae``, :mod:`ganplify.calo.learned`'s conditional
 VAE (its settings: the section's own keys), or ``flow``, :mod:`ganplify.calo.flow`'s conditional
 flow matching (its settings: the section's ``flow``); the study generator's ``training`` goes
-over ``calorimeter.trained``. It trains on the first ``n_train`` truth showers (all by default).
-Files: ``{calo}/generator/model.pt`` (the network that generates, its standardisation and the
-training's loss history) and the generated sample's chunks
+over ``calorimeter.trained``. It trains on the first ``n_train`` fitting truth showers (all by
+default; never an evaluation shower). Files: ``{calo}/generator/model.pt`` (the network that
+generates, its standardisation and the training's loss history) and the generated samples' chunks
 ``{calo}/generated/learned/{k}.h5``, in the format the simulator writes for the geometry, so
 that everything downstream reads them as it reads simulated showers.
 """
@@ -66,7 +66,8 @@ def generator_training(shared: Mapping, generator_cfg: Mapping) -> dict:
 
 def training_segments(truth: Sequence[Segment], n_train: int | None, calo: str) -> list[list]:
     """The first ``n_train`` showers of the truth's segments as ``[path, format, start, stop]``
-    (all of them for None); more than the truth holds is an error naming the key."""
+    (all of them for None); more than the truth holds is an error naming the key. (The forecast's
+    learned ensemble resamples them; a study's generator trains on :func:`training_showers`.)"""
     total = sum(s.n for s in truth)
     n = total if n_train is None else int(n_train)
     if n > total:
@@ -84,11 +85,26 @@ def training_segments(truth: Sequence[Segment], n_train: int | None, calo: str) 
     return out
 
 
+def training_showers(evaluation: np.ndarray, n_train: int, calo: str) -> np.ndarray:
+    """Which truth showers a generator trains on: the first ``n_train`` of the fitting showers
+    (``evaluation`` false: the evaluation showers are never trained on); more than there are is
+    an error naming the key."""
+    fit = ~np.asarray(evaluation, dtype=bool)
+    if int(n_train) > fit.sum():
+        raise ValueError(
+            f"calorimeter.studies.{calo}.generator.n_train: {n_train} showers asked for, "
+            f"the truth sample holds {int(fit.sum())} fitting showers"
+        )
+    return fit & (np.cumsum(fit) <= int(n_train))
+
+
 def train_shower_generator(
     segments: Sequence[Sequence],
+    truth_features,
     out,
     *,
     calo: str,
+    n_train: int,
     training: Mapping,
     seed: int,
     checkpoint,
@@ -96,9 +112,11 @@ def train_shower_generator(
     threads: int = 1,
 ) -> None:
     """Train the study's generator (``training``: :func:`generator_training`'s settings, the VAE
-    or the flow) on the truth showers of ``segments`` (streamed), resuming from ``checkpoint``;
-    write the generator to ``out`` (``torch.save``)."""
+    or the flow) on the first ``n_train`` fitting showers of the truth's ``segments`` (streamed;
+    ``truth_features``: the features file that says which are evaluation showers), resuming from
+    ``checkpoint``; write the generator to ``out`` (``torch.save``)."""
     from ..calo import flow, learned
+    from ..core.io import read_dataset
 
     inject_fault(out)
     device = torch_device(threads)
@@ -111,7 +129,8 @@ def train_shower_generator(
         trainer_cls, run = learned.VAETrainer, learned.train
     else:
         raise ValueError(f"calorimeter.trained.model: {model!r} is not one of {list(MODELS)}")
-    data = learned.ShowerSlices([tuple(s) for s in segments], cfg.batch_size)
+    keep = training_showers(read_dataset(truth_features, "evaluation"), n_train, calo)
+    data = learned.ShowerSlices([tuple(s) for s in segments], cfg.batch_size, keep)
     identity = ["calorimeter", calo, "generator", data.n, "train"]
     trainer = trainer_cls(data, cfg, seed=seeding.torch_seed(seed, *identity), device=device)
     log.info("%s: %s %s on %d truth showers (%s)", calo, model, cfg, data.n, device)

@@ -2,9 +2,15 @@
 observables, chunk by chunk.
 
 A *calorimeter study* (``calorimeter.studies.{calo}``) is one geometry (``detector``), one
-incident-energy spectrum and two samples, "truth" and "generated" — and a third, "judge": truth
-that no reweighter sees, for the closure tests (:func:`sample_config`); :func:`study_settings`
-merges the study's keys over the shared ``calorimeter`` ones. A *sample* is a list of segments:
+incident-energy spectrum and two samples, "truth" and "generated"; :func:`study_settings` merges
+the study's keys over the shared ``calorimeter`` ones. Each of the two has a *fitting* part — what
+the reweighters (and a learned generator) are fitted on — and an *evaluation* part that nothing
+is ever fitted on, on which every reported number is measured (docs/science.md §2.8). The
+evaluation part is a sample of its own ("truth_eval", "generated_eval": by default a fresh
+simulation or generation like the fitting one, or a second file) or, for a sample from one file,
+a random share of its showers (``calorimeter.evaluation_fraction``, reproducible from the seed):
+:func:`evaluation_split`. Every gathered features file says which of its showers are evaluation
+showers (dataset ``evaluation``). A *sample* is a list of segments:
 slices of shower files, each read and turned into observables by one job. A simulated sample's
 segments are its chunk files (``results/calorimeter/{calo}/{sample}/showers/{k}.h5``, made by one
 job each, getting_high format for the Cartesian ECAL, CaloChallenge format for the challenge's
@@ -46,24 +52,58 @@ def study_settings(calorimeter: Mapping, name: str) -> dict:
     return shared | dict(calorimeter["studies"][name])
 
 
+#: The physical samples a study can have: the fitting samples, then the evaluation samples of
+#: their own (a study whose evaluation part is split off a file has no such sample).
+SAMPLES = ("truth", "generated", "truth_eval", "generated_eval")
+#: The config key of each sample's (fitting) section.
+ROLE_KEY = {"truth": "truth", "generated": "generator"}
+
+
+def evaluation_config(settings: Mapping, role: str) -> Mapping:
+    """The evaluation sample of ``role`` ("truth" or "generated"): the study's
+    ``evaluation.{truth,generator}`` section; by default a fresh sample like the fitting one for a
+    simulated or learned sample (its own random stream), and ``{kind: split}`` for one from files.
+    """
+    key = ROLE_KEY[role]
+    given = settings.get("evaluation", {}).get(key)
+    if given is not None:
+        return given
+    fitting = settings[key]
+    return {"kind": "split"} if fitting["kind"] in FROM_FILES else dict(fitting)
+
+
+def evaluation_split(settings: Mapping, sample: str) -> float | None:
+    """The share of ``sample``'s showers held out for evaluation (a fitting sample whose
+    evaluation part is split off it), or None."""
+    if sample not in ROLE_KEY:
+        return None
+    cfg = evaluation_config(settings, sample)
+    if cfg["kind"] != "split":
+        return None
+    return float(cfg.get("fraction", settings["evaluation_fraction"]))
+
+
 def sample_config(settings: Mapping, sample: str) -> Mapping | None:
-    """The config section of a study's sample: ``truth``, ``generator`` (sample "generated"), or
-    for "judge" the study's ``judge`` section — by default a fresh simulation like the truth's
-    (its own random stream), and none (no independent closure) for a truth from files."""
-    if sample == "truth":
-        return settings["truth"]
-    if sample == "generated":
-        return settings["generator"]
-    if sample != "judge":
-        raise ValueError(f"unknown sample {sample!r}: truth, generated or judge")
-    if "judge" in settings:
-        return settings["judge"]
-    return dict(settings["truth"]) if settings["truth"]["kind"] in SIMULATED else None
+    """The config section of a study's physical sample: ``truth``, ``generator`` (sample
+    "generated"), or the evaluation sample of either ("truth_eval", "generated_eval"; None when
+    it is split off the fitting sample)."""
+    if sample in ROLE_KEY:
+        return settings[ROLE_KEY[sample]]
+    if sample not in SAMPLES:
+        raise ValueError(f"unknown sample {sample!r}: one of {SAMPLES}")
+    cfg = evaluation_config(settings, sample.removesuffix("_eval"))
+    return None if cfg["kind"] == "split" else cfg
 
 
 def study_samples(settings: Mapping) -> list[str]:
-    """The samples a study has: truth, generated, and judge where there is one."""
-    return [s for s in ("truth", "generated", "judge") if sample_config(settings, s) is not None]
+    """The physical samples a study has: truth, generated, and their evaluation samples where
+    those are samples of their own."""
+    return [s for s in SAMPLES if sample_config(settings, s) is not None]
+
+
+def evaluation_sample(settings: Mapping, role: str) -> str:
+    """The physical sample that holds ``role``'s evaluation showers."""
+    return role if evaluation_split(settings, role) is not None else f"{role}_eval"
 
 
 def study_geometry(settings: Mapping):
@@ -113,7 +153,7 @@ def plan_segments(calo: str, sample: str, settings: Mapping) -> list[Segment]:
     geometry = study_geometry(settings)
     chunk = int(settings["chunk"])
     if sample_cfg["kind"] in SIMULATED or sample_cfg["kind"] in LEARNED:
-        if sample_cfg["kind"] in LEARNED and sample != "generated":
+        if sample_cfg["kind"] in LEARNED and not sample.startswith("generated"):
             raise ValueError(
                 f"calorimeter.studies.{calo}: only the generator can be of kind 'trained' "
                 f"(the {sample} sample is)"
@@ -210,25 +250,60 @@ def segment_observables(
     )
 
 
-def gather_features(chunk_files: Sequence[str], out) -> None:
-    """The observables of all segments of a sample in one file, in segment order."""
+def gather_features(
+    chunk_files: Sequence[str],
+    out,
+    *,
+    sample: str,
+    evaluation: str | float,
+    seed: int,
+    identity: Sequence = (),
+) -> None:
+    """The observables of all segments of a sample in one file, in segment order, and which of
+    its showers are evaluation showers (dataset ``evaluation``): ``evaluation`` "all" (an
+    evaluation sample), "none" (a fitting sample with an evaluation sample of its own), or the
+    share split off at random (:func:`ganplify.core.events.evaluation_mask`, its stream from
+    ``seed`` and ``identity``)."""
+    from ..core.events import evaluation_mask
+
     obs = np.concatenate([read_dataset(f, "observables") for f in chunk_files])
     energy = np.concatenate([read_dataset(f, "incident_energy") for f in chunk_files])
+    if evaluation in ("all", "none"):
+        mask = np.full(len(obs), evaluation == "all")
+    else:
+        mask = evaluation_mask(len(obs), float(evaluation), seeding.rng(seed, *identity))
     first = read_attrs(chunk_files[0])
     write_h5(
         out,
-        {"observables": obs, "incident_energy": energy},
+        {"observables": obs, "incident_energy": energy, "evaluation": mask},
         provenance(
             observables=first["observables"],
             geometry=first.get("geometry", ""),
             segments=[str(f) for f in chunk_files],
+            sample=sample,
+            evaluation_split=evaluation,
         ),
     )
 
 
-def read_features(path) -> tuple[np.ndarray, np.ndarray]:
-    """(observables float64, incident energies GeV) of a features file."""
-    return (
-        read_dataset(path, "observables").astype(np.float64),
-        read_dataset(path, "incident_energy").astype(np.float64),
-    )
+def read_features(path, part: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(observables float64, incident energies GeV) of a features file: every shower, or only
+    those of ``part`` "fit" or "evaluation" (:func:`part_index`)."""
+    obs = read_dataset(path, "observables").astype(np.float64)
+    energies = read_dataset(path, "incident_energy").astype(np.float64)
+    if part is None:
+        return obs, energies
+    rows = part_index(path, part)
+    return obs[rows], energies[rows]
+
+
+def part_index(path, part: str) -> np.ndarray:
+    """The rows of a features file's showers of ``part``: "fit" (what fitting steps may use) or
+    "evaluation" (what every reported number is measured on)."""
+    evaluation = read_dataset(path, "evaluation").astype(bool)
+    if part not in ("fit", "evaluation"):
+        raise ValueError(f"part {part!r}: 'fit' or 'evaluation'")
+    rows = np.flatnonzero(evaluation if part == "evaluation" else ~evaluation)
+    if rows.size == 0:
+        raise ValueError(f"{path}: no {part} showers in it")
+    return rows

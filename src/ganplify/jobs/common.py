@@ -7,11 +7,11 @@ group ``quantiles`` with one dataset ``K{K}`` per number of cells — the run's 
 ``(n_generated, dim, q)``. The gather reads only these, so every approach plugs into the same
 tables.
 
-Every DCTR job on feature arrays — the toys, the calorimeter's HL classifier and closures, the
-reweighted GANs of the amplification study — goes through :func:`cross_fit_job`: one
-cross-fitted classifier of any kind (:mod:`ganplify.dctr.classifiers`) of truth against
-generated events, with the datasets and attributes every weights file holds; and
-:func:`reweight_job`, which turns it into weights with their diagnostics.
+Every DCTR job on feature arrays — the toys, the calorimeter's HL classifier, the reweighted GANs
+of the amplification study — goes through :func:`reweight_job`: the stored reweighter
+(:mod:`ganplify.dctr.reweighter`) fitted on the fitting events, written with the weights of the
+fitting events (out of fold) and of the evaluation events (the stored function's), in the one
+weights-file layout of :func:`weights_datasets`; and every judge through :func:`judge_job`.
 """
 
 from __future__ import annotations
@@ -51,119 +51,156 @@ def torch_device(threads: int) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def cross_fit_job(
-    x_truth,
-    x_gen,
-    *,
-    classifier: Mapping,
-    folds: int,
-    calibration: str,
-    seed: int,
-    identity: tuple,
-    threads: int,
-    w_gen=None,
-    max_train_gen: int | None = None,
-):
-    """Cross-fit the DCTR classifier ``classifier`` (its ``kind`` and settings:
-    :func:`ganplify.dctr.classifiers.classifier_config`) of ``x_truth`` against ``x_gen``
-    (weighted by ``w_gen``: a closure test; ``max_train_gen``: see
-    :func:`ganplify.dctr.crossfit.cross_fit`). Returns the fit, its datasets (out-of-fold h,
-    folds, training histories) and its attributes (settings, temperatures, AUC and JSD with the
-    generated events weighted)."""
-    from ..dctr.classifiers import classifier_config
-    from ..dctr.crossfit import cross_fit
+def fit_auc(cf) -> tuple[float, float]:
+    """The cross-fit's own AUC and JSD of its out-of-fold outputs: a diagnostic of the fit on the
+    fitting events (what the classifier found), never a fidelity number (that is the judge's)."""
     from ..dctr.metrics import auc, jsd_from_bce
 
-    cf = cross_fit(
-        x_truth,
-        x_gen,
-        classifier_config(classifier),
-        folds=int(folds),
-        calibration=calibration,
-        seed=seed,
-        identity=identity,
-        w_gen=w_gen,
-        device=torch_device(threads),
-        max_train_gen=max_train_gen,
-    )
     h = np.concatenate([cf.h_truth, cf.h_gen])
-    y = np.concatenate([np.ones(len(x_truth)), np.zeros(len(x_gen))])
-    sample_w = np.concatenate(
-        [np.ones(len(x_truth)), np.ones(len(x_gen)) if w_gen is None else w_gen]
-    )
-    datasets = {
+    y = np.concatenate([np.ones(len(cf.h_truth)), np.zeros(len(cf.h_gen))])
+    return auc(h, y), jsd_from_bce(h, y)
+
+
+def weights_datasets(cf, w_fit, rw, h_eval, w_eval, index: Mapping) -> dict:
+    """The datasets of every weights file, for classifiers on arrays and on streamed showers
+    alike: the fit's out-of-fold outputs (``h_truth``, ``h_gen``), folds (every repeat's in
+    ``repeat_fold_*``) and training histories; the fitting events' out-of-fold ``weights``; the
+    evaluation events' ``evaluation/h`` and ``evaluation/weights`` (the stored reweighter's);
+    and which events each was (``index``: ``fit/truth_index``, ``fit/generated_index``,
+    ``evaluation/generated_index``: rows of the samples named in the attributes)."""
+    k = rw.folds
+    return {
         "h_truth": cf.h_truth,
         "h_gen": cf.h_gen,
         "fold_truth": cf.fold_truth,
         "fold_gen": cf.fold_gen,
-        # repeat r's fold f is at r·folds + f (cross_fit); repeat 0 keeps the single fit's names
+        "repeat_fold_truth": cf.repeat_fold_truth,
+        "repeat_fold_gen": cf.repeat_fold_gen,
+        "weights": w_fit,
+        "evaluation/h": h_eval,
+        "evaluation/weights": w_eval,
+        **{name: np.asarray(v) for name, v in index.items()},
+        # repeat r's fold f is at r·k + f; repeat 0 keeps the single fit's names; every history
+        # has two columns, training and validation loss (NaN where there is none)
         **{
-            f"history/{f'repeat{i // folds}/' if i >= folds else ''}fold{i % folds}": hist
+            f"history/{f'repeat{i // k}/' if i >= k else ''}fold{i % k}": _two_columns(hist)
             for i, hist in enumerate(cf.histories)
         },
     }
+
+
+def _two_columns(history) -> np.ndarray:
+    h = np.asarray(history, dtype=float)
+    if h.ndim == 1:
+        h = np.stack([h, np.full_like(h, np.nan)], axis=1)
+    return h
+
+
+def reweight_job(
+    x_truth,
+    x_gen,
+    x_eval,
+    out,
+    model_out,
+    *,
+    spec: Mapping,
+    seed: int,
+    identity: tuple,
+    threads: int,
+    features,
+    events: Mapping,
+    extra_attrs: Mapping = (),
+    initial_weights=None,
+    eval_initial_weights=None,
+):
+    """Fit the reweighter ``spec`` (:func:`ganplify.dctr.reweighter.fit`) on the fitting truth
+    ``x_truth`` and generated events ``x_gen``; store it in ``model_out``; weight the fitting
+    events out of fold and the evaluation events ``x_eval`` with the stored reweighter, as loaded
+    back from its file; write the weights file ``out`` (:func:`weights_datasets`). ``events``:
+    the samples and rows of the three event sets (``fit_truth``, ``fit_generated``,
+    ``evaluation_generated``: ``(sample name, row indices)``). Returns the reweighter and the
+    fitting and evaluation events' weight diagnostics."""
+    from ..core.io import provenance, write_h5
+    from ..dctr import reweighter
+
+    spec_ = reweighter.ReweighterSpec.from_mapping(spec)
+    rw, cf = reweighter.fit(
+        x_truth,
+        x_gen,
+        spec_,
+        seed=seed,
+        identity=identity,
+        features=features,
+        initial_weights=initial_weights,
+        device=torch_device(threads),
+    )
+    w_fit, diag = rw.weights(x_gen, folds=cf.repeat_fold_gen, initial_weights=initial_weights)
+    rw.save(model_out)
+    stored = reweighter.load(model_out, features=features)
+    h_eval = stored.h(x_eval)
+    w_eval, eval_diag = stored.weights_from_h(h_eval, x_eval, None, eval_initial_weights)
+    auc_fit, jsd_fit = fit_auc(cf)
+    index = {
+        "fit/truth_index": events["fit_truth"][1],
+        "fit/generated_index": events["fit_generated"][1],
+        "evaluation/generated_index": events["evaluation_generated"][1],
+    }
     attrs = {
         "seed": seed,
-        "classifier": dict(classifier),
-        "folds": int(folds),
-        "calibration": calibration,
+        "spec": spec_.as_dict(),
+        "features": list(features),
+        "model_file": str(model_out),
+        "fit_auc": auc_fit,
+        "fit_jsd": jsd_fit,
+        "diagnostics": diag.as_dict(),
+        "evaluation_diagnostics": eval_diag.as_dict(),
+        "fit_truth_sample": events["fit_truth"][0],
+        "fit_generated_sample": events["fit_generated"][0],
+        "evaluation_generated_sample": events["evaluation_generated"][0],
         "temperatures": [c.temperature for c in cf.calibrations],
-        "auc": auc(h, y, sample_w),
-        "jsd": jsd_from_bce(h, y, sample_w),
     }
-    return cf, datasets, attrs
-
-
-def reweight(x_truth, x_gen, *, weights: Mapping, **fit):
-    """:func:`cross_fit_job` (``fit``: its keyword arguments), then w = h/(1 − h) clipped,
-    capped and normalised (``weights``: :class:`ganplify.dctr.weights.WeightSettings`). Returns
-    the weights, their diagnostics, and the fit's datasets and attributes (with the weights')."""
-    from ..dctr.weights import WeightSettings, dctr_weights
-
-    cf, datasets, attrs = cross_fit_job(x_truth, x_gen, **fit)
-    w, diag = dctr_weights(
-        cf.h_gen, WeightSettings.from_config(weights), x_gen=x_gen, x_truth=x_truth
+    write_h5(
+        out,
+        weights_datasets(cf, w_fit, rw, h_eval, w_eval, index),
+        provenance(**attrs, **dict(extra_attrs)),
     )
-    attrs |= {"weight_settings": dict(weights), "diagnostics": diag.as_dict()}
-    return w, diag, datasets, attrs
+    return rw, diag, eval_diag
 
 
-def reweight_job(x_truth, x_gen, out, *, weights: Mapping, extra_attrs: Mapping = (), **fit):
-    """The DCTR weights file of ``x_gen`` against ``x_truth`` (:func:`reweight`), written to
-    ``out``. Returns the diagnostics."""
+def judge_job(
+    x_truth,
+    x_gen,
+    w_gen,
+    out,
+    *,
+    judge: Mapping,
+    seed: int,
+    identity: tuple,
+    events: Mapping,
+    extra_attrs: Mapping = (),
+):
+    """The judge (:func:`ganplify.dctr.judge.judge`) of the evaluation events ``x_gen`` with
+    weights ``w_gen`` on the evaluation truth ``x_truth``, with its controls, written to ``out``;
+    ``events``: ``evaluation_truth`` and ``evaluation_generated`` (sample name, rows). Returns
+    the :class:`ganplify.dctr.judge.JudgeResult`."""
     from ..core.io import provenance, write_h5
+    from ..dctr.judge import JudgeConfig
+    from ..dctr.judge import judge as run_judge
 
-    w, diag, datasets, attrs = reweight(x_truth, x_gen, weights=weights, **fit)
-    write_h5(out, {**datasets, "weights": w}, provenance(**attrs, **dict(extra_attrs)))
-    return diag
-
-
-def judge(x_judge, x_gen, w_gen, **fit):
-    """The closure test that cannot flatter: fresh cross-fitted classifiers (``fit``: the
-    keyword arguments of :func:`cross_fit_job`, a classifier at least as strong as the
-    reweighter's) of an *independent* truth sample ``x_judge`` — events no reweighter saw —
-    against the generated events, unweighted and weighted by ``w_gen``. Returns both fits'
-    outputs (``unweighted/…``, ``weighted/…``) and their AUCs (``auc_unweighted``, ``auc``, with
-    their JSDs) and ``n_judge``."""
-    identity = tuple(fit.pop("identity"))
-    datasets, attrs = {}, {}
-    for name, w in (("unweighted", None), ("weighted", w_gen)):
-        _, d, a = cross_fit_job(x_judge, x_gen, identity=(*identity, name), w_gen=w, **fit)
-        datasets |= {f"{name}/{k}": v for k, v in d.items()}
-        attrs |= {k: v for k, v in a.items() if k not in ("auc", "jsd")}
-        suffix = "" if w is not None else "_unweighted"
-        attrs |= {f"auc{suffix}": a["auc"], f"jsd{suffix}": a["jsd"]}
-    return datasets, attrs | {"n_judge": len(x_judge)}
-
-
-def judge_job(x_judge, x_gen, w_gen, out, *, extra_attrs: Mapping = (), **fit):
-    """:func:`judge`, written to ``out``; returns the attributes."""
-    from ..core.io import provenance, write_h5
-
-    datasets, attrs = judge(x_judge, x_gen, w_gen, **fit)
-    attrs |= dict(extra_attrs)
-    write_h5(out, datasets, provenance(**attrs))
-    return attrs
+    cfg = JudgeConfig.from_config(judge)
+    result, outputs = run_judge(x_truth, x_gen, w_gen, cfg, seed=seed, identity=identity)
+    datasets = outputs | {
+        "evaluation/truth_index": np.asarray(events["evaluation_truth"][1]),
+        "evaluation/generated_index": np.asarray(events["evaluation_generated"][1]),
+    }
+    attrs = result.as_dict() | {
+        "seed": seed,
+        "judge": dict(judge),
+        "evaluation_truth_sample": events["evaluation_truth"][0],
+        "evaluation_generated_sample": events["evaluation_generated"][0],
+    }
+    write_h5(out, datasets, provenance(**attrs, **dict(extra_attrs)))
+    return result
 
 
 def quantile_key(n_cells: int) -> str:

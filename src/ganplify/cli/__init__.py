@@ -1,0 +1,1 @@
+"""The ``ganplify`` command line (``ganplify.cli.main``): single tasks on a user's files."""
