@@ -427,6 +427,7 @@ def test_the_workflow_trains_and_samples_the_flow(tmp_path):
                         }
                     },
                     "amplification": {"run": []},
+                    "forecast": {"run": [], "ensembles": {}},
                     "trained": {
                         "model": "flow",
                         "flow": {"hidden": [16], "epochs": 2, "steps": 2, "solver": "euler"},
