@@ -65,6 +65,7 @@ Every module, by part:
 - :mod:`ganplify.calo.challenge_features`  the CaloChallenge's high-level features, cls-high
 - :mod:`ganplify.calo.streaming`    shower batches from HDF5 through a DataLoader (LL classifier)
 - :mod:`ganplify.calo.learned`      a learned shower generator: a conditional VAE, exact resume
+- :mod:`ganplify.calo.flow`         a second one: conditional flow matching, calibrated hits
 - :mod:`ganplify.jobs.common`       truth from the config; the per-run file layout
 - :mod:`ganplify.jobs.sample`       rules/sample.smk
 - :mod:`ganplify.jobs.fit`          rules/fit.smk
