@@ -32,7 +32,8 @@ and 10 × 10 joint histogram; ILD's 115 observables that are not HL inputs; data
 of neighbouring layers' energies and each layer's spectrum of voxel energies / E_inc; (c) the
 judge's held-out AUC (:mod:`ganplify.dctr.judge`, with its null control); (d) N_eff/N and the fit's
 CPU seconds (process time, one thread). The last lines compare ganplify's default with the best
-peer (any peer, either variant) on (b) and (c), within the combined errors.
+peer (any peer, either variant) on (b) and (c), with the paired error of the gap (the same
+events and the same judge for every reweighter of a replica).
 """
 
 from __future__ import annotations
@@ -173,7 +174,9 @@ def calo_events(results: Path, task: str, config: dict, replica: int, seed: int)
     if settings["generator"]["kind"] == "trained":
         from ganplify.jobs.calo_generator import load_generator
 
-        model = sorted((results / "calorimeter" / task / "generator").glob("*/model.pt"))[-1]
+        # the generator trained on the most showers (folders named by n_train)
+        models = (results / "calorimeter" / task / "generator").glob("*/model.pt")
+        model = max(models, key=lambda p: int(p.parent.name))
         learned = load_generator(model)
     spectrum = study_spectrum(settings)
 
@@ -358,9 +361,9 @@ def replica_rows(results, task, config, replica, seed, folds, rake_bins, judge_c
     rows = []
     for label, (w, cpu) in weights.items():
         ratios = s2_ratios(ev, w)
-        result, _ = judge(
-            ev.xe, ev.xge, w, judge_cfg, seed=seed, identity=("peers", task, replica, label)
-        )
+        # one judge identity per replica (its folds, trees' seeds and bootstrap): every weight
+        # set is judged by the same judge, so that differences between reweighters are paired
+        result, _ = judge(ev.xe, ev.xge, w, judge_cfg, seed=seed, identity=("peers", task, replica))
         rows.append(
             {
                 "task": task,
@@ -401,10 +404,12 @@ def pooled(rows) -> list[dict]:
     return out
 
 
-def verdict(rows, task: str) -> str:
-    """ganplify's default (trees, cap) against the best peer variant on (b) the untargeted S²
-    ratio and (c) the judge's AUC (its distance from 0.5), within the combined errors."""
-    mine = {r["reweighter"]: r for r in rows if r["task"] == task}
+def verdict(rows, summary, task: str) -> str:
+    """ganplify's default (trees, cap) against the best peer variant (by its mean) on (b) the
+    untargeted S² ratio and (c) the judge's AUC (its distance from 0.5). The error of the gap is
+    the paired one: the standard error over replicas of the per-replica difference (both scored
+    on the same events by the same judge)."""
+    mine = {r["reweighter"]: r for r in summary if r["task"] == task}
     ours = mine["ganplify/cap"]
     peers = [r for k, r in mine.items() if k.split("/")[0] in ("sklearn-hgb", "hep_ml-gb")]
     out = []
@@ -417,12 +422,20 @@ def verdict(rows, task: str) -> str:
             return abs(r[key] - 0.5) if key == "judge_auc" else r[key]
 
         best = min(peers, key=score)
-        err = float(np.hypot(ours[f"{key}_err"], best[f"{key}_err"]))
-        gap = score(ours) - score(best)
+        per_replica = {}
+        for r in rows:
+            if r["task"] == task and r["reweighter"] in ("ganplify/cap", best["reweighter"]):
+                per_replica.setdefault(r["replica"], {})[r["reweighter"]] = score(r)
+        diffs = np.array(
+            [d["ganplify/cap"] - d[best["reweighter"]] for d in per_replica.values() if len(d) == 2]
+        )
+        gap = float(diffs.mean())
+        err = float(diffs.std(ddof=1) / np.sqrt(len(diffs))) if len(diffs) > 1 else np.nan
         state = "ahead or level" if gap <= err else f"BEHIND by {gap:.3f}"
         out.append(
             f"{key} {ours[key]:.3f} ± {ours[f'{key}_err']:.3f} vs best peer {best['reweighter']} "
-            f"{best[key]:.3f} ± {best[f'{key}_err']:.3f}: {state} (± {err:.3f})"
+            f"{best[key]:.3f} ± {best[f'{key}_err']:.3f}: gap {gap:+.3f} ± {err:.3f} (paired, "
+            f"{len(diffs)} replicas): {state}"
         )
     return f"{task}: " + "; ".join(out)
 
@@ -475,7 +488,7 @@ def main(argv=None):
                 args.results, task, config, replica, seed, folds, args.rake_bins, judge_cfg
             )
     summary = pooled(rows)
-    report = table(summary) + "\n\n" + "\n".join(verdict(summary, t) for t in tasks) + "\n"
+    report = table(summary) + "\n\n" + "\n".join(verdict(rows, summary, t) for t in tasks) + "\n"
     print(report)
     if args.out is not None:
         import csv

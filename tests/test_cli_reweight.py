@@ -80,7 +80,7 @@ def test_fit_stores_the_model_and_weights_the_held_out_showers(fitted):
     assert "reference vs reference with the weights" in printed
 
 
-def test_apply_weights_the_fits_evaluation_showers_to_the_bit(fitted, files, tmp_path):
+def test_apply_weights_the_fits_evaluation_showers_to_the_bit(fitted, files, tmp_path, capsys):
     out, _ = fitted
     argv = ["reweight", "apply", "--model", str(out / "reweighter.h5"), "-d", "1-photons"]
     w_file = tmp_path / "w.h5"
@@ -92,11 +92,20 @@ def test_apply_weights_the_fits_evaluation_showers_to_the_bit(fitted, files, tmp
     np.testing.assert_array_equal(
         read_dataset(w_file, "h")[rows], read_dataset(out / "weights.h5", "evaluation/h")
     )
+    # the fit's own file: its fitting showers are flagged, exactly those, and the user is warned
+    seen = read_dataset(w_file, "fitting_shower")
+    fit_rows = read_dataset(out / "weights.h5", "fit/generated_index")
+    np.testing.assert_array_equal(np.flatnonzero(seen), np.sort(fit_rows))
+    assert f"WARNING: {len(fit_rows)} of them were showers the reweighter was fitted" in (
+        capsys.readouterr().out
+    )
     # new showers of the generator: one weight each, from the same function
     new = tmp_path / "new.h5"
     assert main([*argv, "-i", str(files["generated_2"]), "--out", str(new), *QUIET]) == 0
     w_new = read_dataset(new, "weights")
     assert w_new.shape == (300,) and np.all(np.isfinite(w_new)) and np.all(w_new > 0)
+    assert not read_dataset(new, "fitting_shower").any()
+    assert "WARNING" not in capsys.readouterr().out
     assert read_attrs(new)["model_file"] == str(out / "reweighter.h5")
 
 

@@ -99,7 +99,7 @@ def _check_outputs(calo, files, n_eval_truth, n_eval_gen):
     }
     assert len(rows["truth"]) == n_eval_truth and len(rows["generated"]) == n_eval_gen
     stated = ":".join(digest(judge[f"evaluation_{p}_sample"], rows[p]) for p in rows)
-    for table in ("classifier_summary", "energy_bins", "challenge_metrics"):
+    for table in SUMMARIES:
         assert (pd.read_csv(calo / f"{table}.csv").evaluation_digest == stated).all(), table
     # ...and none of them was a fitting shower
     weights = calo / "weights_hl.h5"

@@ -124,11 +124,25 @@ def test_a_saved_reweighter_loads_in_a_fresh_process(tmp_path, kind):
     np.testing.assert_array_equal(np.load(tmp_path / "new.npy"), rw.weights(xg)[0])
 
 
+def test_the_stored_reweighter_knows_which_events_it_was_fitted_on(tmp_path, fitted):
+    xt, xg, rw, _ = fitted
+    path = tmp_path / "rw.h5"
+    rw.save(path)
+    loaded = load(path)
+    assert loaded.seen(xg).all()
+    assert not loaded.seen(xt).any() and not loaded.seen(_events(3000, "new", GEN)).any()
+    nudged = xg.copy()
+    nudged[::2, 1] = np.nextafter(nudged[::2, 1], np.inf)  # one ulp in one input
+    np.testing.assert_array_equal(loaded.seen(nudged), np.arange(len(xg)) % 2 == 1)
+
+
 def test_a_changed_or_mismatched_reweighter_file_is_refused(tmp_path, fitted):
     _, _, rw, _ = fitted
     path = tmp_path / "rw.h5"
     rw.save(path)
     assert load(path, features=["x1", "x2"]).norm == rw.norm
+    with pytest.raises(ValueError, match=r"shape \(5, 3\): this reweighter takes 2 inputs"):
+        rw.h(np.zeros((5, 3)))  # events of another width, whatever their names
     with pytest.raises(ReweighterFileError, match=r"rw\.h5.*column 1 \('x2' in the file, 'y'"):
         load(path, features=["x1", "y"])
     with h5py.File(path, "a") as f:

@@ -625,6 +625,9 @@ def test_calorimeter_study_outputs(demo_run):
     assert list(classifiers.classifier) == ["hl", "ll"]
     assert (classifiers.n_fit_truth == 600).all() and (classifiers.n_evaluation_truth == 600).all()
     assert classifiers.ll_judge_auc_dctr.isna().all()  # the demo's ILD study: judges [hl] only
+    assert classifiers.ll_judge_sees_generator.isna().all()
+    sees = classifiers.judge_auc_gan - 0.5 > 2 * classifiers.judge_auc_gan_err
+    assert (classifiers.judge_sees_generator == sees).all()
     x_gen, x_eval = (
         _hl(calo, "ild", "generated", "fit"),
         _hl(calo, "ild", "generated_eval", "evaluation"),

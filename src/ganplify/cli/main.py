@@ -506,6 +506,11 @@ def run_reweight_apply(args) -> int:
         f"{d['median']:.3g}, largest {d['max']:.3g}, capped {d['n_capped']}.\n"
         f"Written to {args.out} (dataset 'weights', one per shower in the file's order)"
     )
+    if r["n_fitting_showers"]:
+        print(
+            f"WARNING: {r['n_fitting_showers']} of them were showers the reweighter was fitted "
+            "on: their weights are in sample (dataset 'fitting_shower')"
+        )
     return 0
 
 

@@ -256,8 +256,9 @@ class ApplySettings:
 def apply(model, generated, out, settings: ApplySettings) -> dict:
     """Weight every shower of ``generated`` with the stored reweighter ``model``: the weights
     file ``out`` holds ``weights`` and ``h`` (the calibrated classifier output), one per shower
-    in the file's order. The file and the model are checked before any work. Returns the
-    weights' diagnostics."""
+    in the file's order, and ``fitting_shower``: which showers the reweighter was fitted on
+    (their weights are in sample; a warning says how many). The file and the model are checked
+    before any work. Returns the weights' diagnostics."""
     import tempfile
 
     from ..dctr import reweighter
@@ -296,9 +297,24 @@ def apply(model, generated, out, settings: ApplySettings) -> dict:
     torch_device(settings.threads)
     h = rw.h(x)
     w, diag = rw.weights_from_h(h, x, None)
+    seen = rw.seen(x)
+    n_seen = None if seen is None else int(seen.sum())
+    if n_seen:
+        log.warning(
+            "%d of the %d showers of %s are showers the reweighter was fitted on: their weights "
+            "are in sample (dataset 'fitting_shower' marks them; leave them out of any number you "
+            "report, or use the fit's own weights.h5, whose fitting showers are weighted out of "
+            "fold)",
+            n_seen,
+            len(x),
+            source.path,
+        )
+    datasets = {"weights": w, "h": h}
+    if seen is not None:
+        datasets["fitting_shower"] = seen
     write_h5(
         out,
-        {"weights": w, "h": h},
+        datasets,
         provenance(
             model_file=str(model),
             model_info=rw.info,
@@ -307,6 +323,12 @@ def apply(model, generated, out, settings: ApplySettings) -> dict:
             generated_file=str(source.path),
             dataset=settings.dataset,
             diagnostics=diag.as_dict(),
+            n_fitting_showers=-1 if n_seen is None else n_seen,
         ),
     )
-    return {"diagnostics": diag.as_dict(), "n": len(w), "model_info": rw.info}
+    return {
+        "diagnostics": diag.as_dict(),
+        "n": len(w),
+        "n_fitting_showers": n_seen,
+        "model_info": rw.info,
+    }

@@ -20,7 +20,10 @@ weight saw that event. It costs k more cross-fits.
 :meth:`Reweighter.save` / :func:`load`: one HDF5 file of arrays and JSON attributes — no pickle,
 loading runs no code — stating the format, the ganplify version and the classifier inputs' names,
 with a SHA-256 of its contents. :func:`load` refuses a file of another version or format, other
-feature names, or contents that changed after writing, naming the file.
+feature names, or contents that changed after writing, naming the file. The file also keeps a
+64-bit hash of each fitting generated event (:func:`event_hashes`), so that :meth:`Reweighter.seen`
+can tell which of a user's events the classifiers were trained on: weighted as new events,
+those would get in-sample weights.
 """
 
 from __future__ import annotations
@@ -135,6 +138,8 @@ class Reweighter:
     rake_all: object | None = None
     #: what the fit saw: seed, identity, event counts (stated in the file)
     info: dict = field(default_factory=dict)
+    #: sorted :func:`event_hashes` of the fitting generated events (None: not recorded)
+    fit_hashes: np.ndarray | None = None
 
     @property
     def folds(self) -> int:
@@ -152,6 +157,12 @@ class Reweighter:
         repeat, ``(repeats, n)`` or ``(n,)`` with one repeat (events of the fit: out of fold);
         None: every member's (new events)."""
         x = np.asarray(x)
+        width = x.shape[1] if x.ndim == 2 else 1
+        if x.ndim > 2 or width != len(self.features):
+            raise ValueError(
+                f"events of shape {x.shape}: this reweighter takes {len(self.features)} inputs "
+                f"per event ({', '.join(self.features[:5])}{', ...' if len(self.features) > 5 else ''})"
+            )
         if folds is None:
             return mean_logit([m.h(x) for m in self.members])
         folds = np.asarray(folds).reshape(self.repeats, len(x))
@@ -178,6 +189,14 @@ class Reweighter:
             idx = np.flatnonzero(fold0 == f)
             out[idx] = table.factor(x[idx])
         return out
+
+    def seen(self, x) -> np.ndarray | None:
+        """Which of the events ``x`` are fitting generated events of this reweighter (their
+        inputs bit for bit); None where the file does not record them. Weighted as new events
+        (``folds=None``), those events get weights from classifiers that trained on them."""
+        if self.fit_hashes is None:
+            return None
+        return np.isin(event_hashes(x), self.fit_hashes)
 
     def weights(self, x, folds=None, initial_weights=None) -> tuple[np.ndarray, WeightDiagnostics]:
         """Weights of events ``x`` (``folds``: as in :meth:`h`) and their diagnostics."""
@@ -218,6 +237,8 @@ class Reweighter:
                     "calibration": {"method": cal.method, "temperature": float(cal.temperature)},
                 }
             )
+        if self.fit_hashes is not None:
+            datasets["fit/generated_hashes"] = np.asarray(self.fit_hashes, dtype=np.uint64)
         tables = {} if self.rake_all is None else {"all": self.rake_all}
         tables |= {f"fold{f}": t for f, t in enumerate(self.rake_folds or [])}
         for name, table in tables.items():
@@ -341,7 +362,26 @@ def load(path, features: Sequence[str] | None = None) -> Reweighter:
         rake_folds=[table(f"fold{f}") for f in range(spec.folds)] if raked else None,
         rake_all=table("all") if raked else None,
         info=dict(attrs.get("info", {})),
+        fit_hashes=datasets.get("fit/generated_hashes"),
     )
+
+
+def event_hashes(x) -> np.ndarray:
+    """A 64-bit hash of each event's inputs (as float64, bit for bit): equal events, equal
+    hashes; two different events collide with probability ~2⁻⁶⁴."""
+    x = np.ascontiguousarray(np.asarray(x, dtype=np.float64).reshape(len(x), -1))
+    bits = x.view(np.uint64)
+    h = np.full(len(x), 0xCBF29CE484222325, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(bits.shape[1]):
+            # FNV-style mixing of each column, then a splitmix64 finaliser per step
+            h = (h ^ bits[:, j]) * np.uint64(0x100000001B3)
+            h ^= h >> np.uint64(30)
+            h *= np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(27)
+            h *= np.uint64(0x94D049BB133111EB)
+            h ^= h >> np.uint64(31)
+    return h
 
 
 def fit(
@@ -388,6 +428,7 @@ def fit(
     )
     rw = from_cross_fit(cf, spec, names, info={"seed": seed, "identity": list(identity)})
     rw.info |= {"n_truth": len(x_truth), "n_generated": len(x_gen)}
+    rw.fit_hashes = np.sort(event_hashes(x_gen))
     h = rw.h(x_gen, cf.repeat_fold_gen)
     settings = spec.weights
     if settings.rake_bins and x_gen.shape[1] > 1:

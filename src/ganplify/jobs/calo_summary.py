@@ -52,6 +52,9 @@ JUDGE_COLUMNS = [
     for what in ("dctr", "gan", "null")
     for err in ("", "_err")
 ]
+#: per judge: does it see the unweighted generator (its unweighted control above 0.5 by more
+#: than twice its error)? A judge that does not cannot vouch for the weights either.
+SEES_COLUMNS = ["judge_sees_generator", "ll_judge_sees_generator"]
 #: which showers every table was computed on
 EVALUATION_COLUMNS = ["n_evaluation_truth", "n_evaluation_generated", "evaluation_digest"]
 CLASSIFIER_COLUMNS = [
@@ -59,6 +62,7 @@ CLASSIFIER_COLUMNS = [
     "n_fit_truth",
     "n_fit_generated",
     *JUDGE_COLUMNS,
+    *SEES_COLUMNS,
     "neff_fraction",
     "n_capped",
     "median_weight",
@@ -100,8 +104,10 @@ def observable_edges(truth: np.ndarray, n_edges: int) -> list[np.ndarray]:
 
 
 def summary_columns(classifiers) -> list[str]:
-    """The columns of dctr_summary.csv for the classifiers that ran (no empty columns)."""
-    return SUMMARY_COLUMNS + [f"{c}_{n}" for n in classifiers for c in PER_CLASSIFIER_COLUMNS]
+    """The columns of dctr_summary.csv for the classifiers that ran (no empty columns), and
+    which evaluation showers every row was computed on."""
+    per_classifier = [f"{c}_{n}" for n in classifiers for c in PER_CLASSIFIER_COLUMNS]
+    return SUMMARY_COLUMNS + per_classifier + EVALUATION_COLUMNS
 
 
 def evaluation_observables(truth_file, gen_file, detector):
@@ -228,7 +234,7 @@ def calo_summary(
                 # eq. 9: generated showers needed per truth shower for this observable's mean
                 f"eq9_ratio_{name}": events_needed_ratio(ft[:, j], fg[:, j], w),
             }
-        rows.append(row)
+        rows.append(row | evaluated)
     write_csv(out_csv, rows, summary_columns(per_classifier))
     classifier_rows = []
     for name in per_classifier:
@@ -244,6 +250,9 @@ def calo_summary(
             for what, key in (("dctr", "auc"), ("gan", "auc_unweighted"), ("null", "auc_null")):
                 row[f"{prefix}_auc_{what}"] = float(jattrs.get(key, float("nan")))
                 row[f"{prefix}_auc_{what}_err"] = float(jattrs.get(f"{key}_err", float("nan")))
+            unweighted, err = row[f"{prefix}_auc_gan"], row[f"{prefix}_auc_gan_err"]
+            # empty where the judge did not run
+            row[f"{prefix}_sees_generator"] = bool(unweighted - 0.5 > 2 * err) if jattrs else ""
         row |= {
             "neff_fraction": float(d["n_eff_fraction"]),
             "n_capped": int(d["n_capped"]),
