@@ -157,8 +157,12 @@ class Reweighter:
         repeat, ``(repeats, n)`` or ``(n,)`` with one repeat (events of the fit: out of fold);
         None: every member's (new events)."""
         x = np.asarray(x)
+        # a flat vector per event has one column per named input; a low-level reweighter names
+        # its whole input (a shower array) once
         width = x.shape[1] if x.ndim == 2 else 1
-        if x.ndim > 2 or width != len(self.features):
+        if (x.ndim <= 2 and width != len(self.features)) or (
+            x.ndim > 2 and len(self.features) != 1
+        ):
             raise ValueError(
                 f"events of shape {x.shape}: this reweighter takes {len(self.features)} inputs "
                 f"per event ({', '.join(self.features[:5])}{', ...' if len(self.features) > 5 else ''})"
