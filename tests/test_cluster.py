@@ -20,8 +20,8 @@ pytestmark = pytest.mark.cluster
 CONFIGS = [*DEMO_CONFIGS, str(REPO / "tests/slurm.yaml")]
 SLURM_DIR = os.environ.get("GANPLIFY_SLURM_DIR", "/tmp/ganplify-slurm")
 #: Jobs that run on the cluster (the rest are localrules): per study, one per training sample,
-#: and per run the DCTR reweighting of its GAN and of its ensemble; the forecast's GAN blocks; per DCTR toy (tests/slurm.yaml
-#: runs one) its truth sample, GAN, reweighter and judge.
+#: and per run the DCTR reweighting of its GAN and of its ensemble; the forecast's GAN blocks;
+#: per DCTR toy (tests/slurm.yaml runs one) its truth sample, GAN, reweighter and judge.
 REMOTE_RULES = ("sample", "fit", "train_block", "reweight_run", "train_forecast_block")
 TOY_RULES = ("toy_truth", "train_toy_gan", "toy_dctr", "toy_judge")
 #: per calorimeter sample (truth, generated and their evaluation samples; one chunk each) a

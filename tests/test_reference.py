@@ -13,7 +13,13 @@ from ganplify.gan.models import (
 from ganplify.gan.reference import PlainDiscriminator, PlainGenerator, load_member
 
 ARCH = GanArchitecture(
-    dim=2, latent_dim=12, g_hidden=16, g_layers=3, d_hidden=16, d_layers=3, embedding=(16, 16, 4),
+    dim=2,
+    latent_dim=12,
+    g_hidden=16,
+    g_layers=3,
+    d_hidden=16,
+    d_layers=3,
+    embedding=(16, 16, 4),
     dropout=0.5,
 )
 

@@ -163,9 +163,10 @@ class Reweighter:
         if (x.ndim <= 2 and width != len(self.features)) or (
             x.ndim > 2 and len(self.features) != 1
         ):
+            names = ", ".join(self.features[:5]) + (", ..." if len(self.features) > 5 else "")
             raise ValueError(
                 f"events of shape {x.shape}: this reweighter takes {len(self.features)} inputs "
-                f"per event ({', '.join(self.features[:5])}{', ...' if len(self.features) > 5 else ''})"
+                f"per event ({names})"
             )
         if folds is None:
             return mean_logit([m.h(x) for m in self.members])
