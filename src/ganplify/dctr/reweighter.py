@@ -158,11 +158,10 @@ class Reweighter:
         None: every member's (new events)."""
         x = np.asarray(x)
         # a flat vector per event has one column per named input; a low-level reweighter names
-        # its whole input (a shower array) once
+        # its whole input (showers, or the cls-low vector) once and checks it itself
+        flat = not self.members or self.members[0].classifier.kind != "lowlevel"
         width = x.shape[1] if x.ndim == 2 else 1
-        if (x.ndim <= 2 and width != len(self.features)) or (
-            x.ndim > 2 and len(self.features) != 1
-        ):
+        if flat and (x.ndim > 2 or width != len(self.features)):
             names = ", ".join(self.features[:5]) + (", ..." if len(self.features) > 5 else "")
             raise ValueError(
                 f"events of shape {x.shape}: this reweighter takes {len(self.features)} inputs "
