@@ -137,7 +137,8 @@ def test_study_through_slurm_equals_local_run(slurm_env, profile, tmp_path):
     rules = [_rule_of(j[4]) for j in jobs]
     assert set(rules) == {*REMOTE_RULES, *TOY_RULES, *CALO_RULES}, rules
     gpu_jobs = [j for j, r in zip(jobs, rules, strict=True) if r in GPU_RULES]
-    assert len(gpu_jobs) == N_BLOCKS + 2 + 2 and all("gres/gpu=1" in j[3] for j in gpu_jobs)
+    assert len(gpu_jobs) == N_BLOCKS + N_FORECAST_BLOCKS + 2 + 2
+    assert all("gres/gpu=1" in j[3] for j in gpu_jobs)
     cpu_jobs = [j for j, r in zip(jobs, rules, strict=True) if r not in GPU_RULES]
     assert all("gres/gpu" not in j[3] for j in cpu_jobs)
     assert "array" in out.lower()  # trainings were submitted as job arrays
