@@ -33,11 +33,57 @@ def run(cmd, check=True, env=None, **kw):
     return proc
 
 
+#: The reduced study's run, started in the background as soon as the collected tests are known
+#: to need it (:func:`pytest_collection_finish`): it takes minutes on two cores, and the
+#: tests before the first that needs it leave much of the CPUs idle.
+_BACKGROUND = {}
+
+
+def _start_demo_run(work: Path) -> None:
+    work.mkdir(parents=True, exist_ok=True)
+    log = open(work.parent / "demo_run.log", "w")  # noqa: SIM115 - closed by _finish_demo_run
+    proc = subprocess.Popen(
+        snakemake_cmd("--cores", "2", "--configfile", *DEMO_CONFIGS, workdir=work),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    _BACKGROUND["demo"] = (proc, log, work)
+
+
+def pytest_collection_finish(session):
+    # after every deselection (-k, -m): only the tests that will run count
+    needs = {"demo_run", "demo_pristine", "_demo_runs"}
+    if any(needs & set(getattr(item, "fixturenames", ())) for item in session.items):
+        import tempfile
+
+        base = Path(tempfile.mkdtemp(prefix="ganplify-demo-"))
+        _start_demo_run(base / "work")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    started = _BACKGROUND.pop("demo", None)
+    if started is not None:
+        proc, log, work = started
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait()
+        log.close()
+        shutil.rmtree(work.parent, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def _demo_runs(tmp_path_factory):
-    """The reduced study (with a tiny GAN) run once through Snakemake, and an untouched copy."""
-    work = tmp_path_factory.mktemp("demo")
-    run(snakemake_cmd("--cores", "2", "--configfile", *DEMO_CONFIGS, workdir=work))
+    """The reduced study (with a tiny GAN) run once through Snakemake (in the background from
+    the start of the session), and an untouched copy."""
+    if "demo" not in _BACKGROUND:
+        _start_demo_run(tmp_path_factory.mktemp("demo") / "work")
+    proc, log, work = _BACKGROUND["demo"]
+    proc.wait()
+    log.flush()
+    if proc.returncode != 0:
+        text = (work.parent / "demo_run.log").read_text()
+        raise AssertionError(f"the reduced study failed ({proc.returncode}):\n{text[-6000:]}")
     pristine = tmp_path_factory.mktemp("demo_pristine") / "work"
     # copy2 keeps modification times, which Snakemake's rerun decisions read
     shutil.copytree(work, pristine, copy_function=shutil.copy2, symlinks=True)
