@@ -211,6 +211,8 @@ def test_failed_training_is_rerun_alone(slurm_env, profile, tmp_path):
             ("plot_quantile_errors", "study=ring_2d"),
             ("plot_training", "study=ring_2d, approach=gan"),
             ("plot_overview", "study=ring_2d"),
+            # the forecast puts the measured amplification beside its own
+            ("forecast", "study=ring_2d"),
             ("all", ""),
         ]
     ), executed
