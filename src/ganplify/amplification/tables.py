@@ -12,7 +12,8 @@ external checks read these contracts (add a new file rather than a column):
   (approach, K, training size) of a study run at several sizes;
 - ``fit_summary.csv``: :func:`fit_summary_row`'s columns (they depend on the fit's parameters);
 - ``forecast.csv``: :data:`FORECAST_COLUMNS`, one row per (K, number generated M), M = inf last:
-  the forecast (:mod:`.forecast`) beside the measured amplification of the study's GAN.
+  the forecast (:mod:`ganplify.amplification.forecast`) beside the measured amplification of
+  the study's GAN.
 
 Runs whose errors are not finite (failed fits) are excluded from every statistic and counted in
 ``n_runs``. The functions take arrays and return rows; reading and writing files is the jobs'.

@@ -589,7 +589,7 @@ class FlowGenerator:
     def generate(
         self, energies_gev, rng: np.random.Generator, shape, batch: int = 1000, steps=None
     ):
-        """Showers (n, *shape) MeV for ``energies_gev``; the starting noise is drawn from
+        """Showers ``(n, *shape)`` MeV for ``energies_gev``; the starting noise is drawn from
         ``rng``; ``steps`` ODE steps (default: the configured ``steps``)."""
         e = np.asarray(energies_gev, dtype=np.float64).reshape(-1)
         out = np.empty((len(e), *shape), dtype=np.float32)
