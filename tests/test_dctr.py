@@ -17,12 +17,14 @@ from ganplify.dctr.classifier import ClassifierConfig, balanced_weights, train_c
 from ganplify.dctr.crossfit import cross_fit, fold_ids
 from ganplify.dctr.metrics import (
     auc,
+    bin_indices,
     bootstrap_std_of_means,
     dilution,
     events_needed_ratio,
     jsd_from_bce,
     separation_power,
     separation_power_of_histograms,
+    separation_power_ratio_errors,
 )
 from ganplify.dctr.weights import WeightSettings, dctr_weights, effective_sample_size
 from ganplify.densities.toys import bimodal_1d, circle_8, grid_5x5
@@ -333,3 +335,34 @@ def test_raked_weights_are_capped_after_the_raking():
     np.testing.assert_allclose(w2, 2.0 * raked)
     with pytest.raises(ValueError, match="rake_bins"):
         WeightSettings(rake_bins=1)
+
+
+def test_bin_indices_bin_as_numpy_histogram():
+    """Every value lands where numpy.histogram puts it: on an inner edge in the bin above, on the
+    last edge in the last bin, outside the edges or NaN in the dropped bin."""
+    edges = np.linspace(-1.0, 1.0, 11)
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.uniform(-1.5, 1.5, 5000), edges, [np.nan, -np.inf, np.inf]])
+    idx = bin_indices(x, edges)
+    assert idx[-3:].tolist() == [10, 10, 10]
+    counts = np.bincount(idx, minlength=11)[:-1]
+    np.testing.assert_array_equal(counts, np.histogram(x[np.isfinite(x)], edges)[0])
+
+
+def test_separation_power_ratio_errors_equal_a_histogram_per_replica():
+    """The binned-once bootstrap gives what histogramming every replica from scratch gives."""
+    rng = np.random.default_rng(5)
+    x1, x2 = rng.normal(size=(3000, 2)), rng.normal(0.2, 1.2, size=(4000, 2))
+    w2 = np.exp(rng.normal(0.0, 0.3, 4000))
+    edges = [np.linspace(-3, 3, 21), np.linspace(-2, 2, 8)]
+    got = separation_power_ratio_errors(
+        x1, x2, edges, w2, n_replicas=20, rng=np.random.default_rng(9)
+    )
+    draw = np.random.default_rng(9)
+    ratios = np.empty((20, 2))
+    for r in range(20):
+        p1, p2 = draw.poisson(1.0, 3000).astype(float), draw.poisson(1.0, 4000).astype(float)
+        for j, e in enumerate(edges):
+            plain = separation_power(x1[:, j], x2[:, j], e, w1=p1, w2=p2)
+            ratios[r, j] = separation_power(x1[:, j], x2[:, j], e, w1=p1, w2=p2 * w2) / plain
+    np.testing.assert_allclose(got, ratios.std(axis=0, ddof=1), rtol=1e-10)

@@ -129,6 +129,26 @@ def jsd_from_bce(h, labels, weights=None) -> float:
     return float((np.log(2.0) - bce) / np.log(2.0))
 
 
+def bin_indices(x, edges) -> np.ndarray:
+    """The bin of each value of ``x`` in the histogram ``edges``, as :func:`numpy.histogram` bins
+    them (each bin half-open, the last one closed); ``len(edges) - 1`` for a value outside the
+    edges or NaN, which a histogram drops. Binning once and counting with
+    :func:`numpy.bincount` per replica is what makes a bootstrap of many histograms affordable."""
+    x = np.asarray(x, dtype=float)
+    edges = np.asarray(edges, dtype=float)
+    n_bins = len(edges) - 1
+    idx = np.searchsorted(edges, x, side="right") - 1
+    idx[x == edges[-1]] = n_bins - 1
+    idx[~((x >= edges[0]) & (x <= edges[-1]))] = n_bins
+    return idx
+
+
+def _s2_of_counts(c1, c2) -> float:
+    """Eq. 15 of two unnormalised histograms (:func:`normalised_histogram`'s normalisation)."""
+    t1, t2 = c1.sum(), c2.sum()
+    return separation_power_of_histograms(c1 / t1 if t1 > 0 else c1, c2 / t2 if t2 > 0 else c2)
+
+
 def separation_power_ratio_errors(
     x1, x2, edges, w2, *, w1=None, n_replicas: int = 200, rng: np.random.Generator
 ) -> np.ndarray:
@@ -140,11 +160,17 @@ def separation_power_ratio_errors(
     x2 = np.asarray(x2, dtype=float).reshape(len(x2), -1)
     w1 = np.ones(len(x1)) if w1 is None else np.asarray(w1, dtype=float)
     w2 = np.asarray(w2, dtype=float)
+    # each observable binned once (the same bins as numpy.histogram's); every replica only counts
+    bins1 = [bin_indices(x1[:, j], e) for j, e in enumerate(edges)]
+    bins2 = [bin_indices(x2[:, j], e) for j, e in enumerate(edges)]
     ratios = np.empty((int(n_replicas), x1.shape[1]))
     for r in range(int(n_replicas)):
         p1, p2 = w1 * rng.poisson(1.0, len(x1)), rng.poisson(1.0, len(x2)).astype(float)
+        p2w = p2 * w2
         for j, e in enumerate(edges):
-            plain = separation_power(x1[:, j], x2[:, j], e, w1=p1, w2=p2)
-            weighted = separation_power(x1[:, j], x2[:, j], e, w1=p1, w2=p2 * w2)
+            n = len(e)  # the bins and one for what the histogram drops
+            c1 = np.bincount(bins1[j], weights=p1, minlength=n)[:-1]
+            plain = _s2_of_counts(c1, np.bincount(bins2[j], weights=p2, minlength=n)[:-1])
+            weighted = _s2_of_counts(c1, np.bincount(bins2[j], weights=p2w, minlength=n)[:-1])
             ratios[r, j] = weighted / plain if plain > 0 else np.nan
     return np.nanstd(ratios, axis=0, ddof=1)
