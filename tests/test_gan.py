@@ -115,6 +115,21 @@ def test_generation_keeps_dropout_active_and_is_reproducible():
     assert tr.G(z, mask).std() > 0.01 and tr.G(z, None).std() < 1e-6
 
 
+def test_the_multi_tensor_adam_trains_bit_for_bit_as_the_per_tensor_one():
+    """core.nets.adam's foreach update (the GANs' on a CPU) changes no number: a float32 training
+    with torch's per-tensor Adam, as the engine used before, ends in the same parameters."""
+    data, seeds = _data(3), _seeds(3)
+    ours = train(GanTrainer(data, TINY, FAST, seeds), log_every=0)
+    loop = GanTrainer(data, TINY, FAST, seeds)
+    assert ours.opt_g.defaults["foreach"] and ours.opt_d.defaults["foreach"]
+    loop.opt_g = torch.optim.Adam(loop._g_params, lr=FAST.lr, betas=FAST.betas, foreach=False)
+    loop.opt_d = torch.optim.Adam(loop._d_params, lr=FAST.lr, betas=FAST.betas, foreach=False)
+    train(loop, log_every=0)
+    for net in ("G", "D"):
+        for name, p in getattr(ours, net).state_dict().items():
+            torch.testing.assert_close(getattr(loop, net).state_dict()[name], p, rtol=0, atol=0)
+
+
 def test_resume_from_checkpoint_is_exact(tmp_path):
     data, seeds = _data(2), _seeds(2)
     cfg = TrainingConfig(epochs=6, lr=1e-3, lr_decay_every=2)

@@ -71,6 +71,7 @@ import torch
 import torch.nn as nn
 
 from ..core import checkpoint
+from ..core.nets import adam
 from .learned import ShowerSlices
 
 log = logging.getLogger("ganplify")
@@ -432,7 +433,7 @@ class FlowTrainer(checkpoint.Resumable):
         self.dim = self.stats.dim
         torch.manual_seed(seed)  # the initial weights
         self.net = VelocityField(self.dim, cfg.hidden).to(device)
-        self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr)
+        self.opt = adam(self.net.parameters(), lr=cfg.lr)
         self.epoch = 0
         self.history: list[float] = []
         self.fingerprint = checkpoint.fingerprint(

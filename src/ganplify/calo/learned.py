@@ -38,6 +38,7 @@ import torch
 import torch.nn as nn
 
 from ..core import checkpoint
+from ..core.nets import adam
 from . import formats
 from .streaming import Slice, read_slice, slices
 
@@ -259,7 +260,7 @@ class VAETrainer(checkpoint.Resumable):
         torch.manual_seed(seed)  # the initial weights
         self.encoder, self.decoder = (m.to(device) for m in build(self.n_voxels, cfg))
         self._params = [*self.encoder.parameters(), *self.decoder.parameters()]
-        self.opt = torch.optim.Adam(self._params, lr=cfg.lr)
+        self.opt = adam(self._params, lr=cfg.lr)
         self.noise = torch.Generator(device=device).manual_seed(seed)
         self.epoch = 0
         self.history: list[tuple[float, float]] = []

@@ -151,6 +151,8 @@ def classifier_metric(
     import torch
     from sklearn.isotonic import IsotonicRegression
 
+    from ..core.nets import adam
+
     x_ref, x_gen = np.asarray(x_reference), np.asarray(x_generated)
     if x_ref.ndim != 2 or x_gen.ndim != 2 or x_ref.shape[1] != x_gen.shape[1]:
         raise ValueError(f"reference {x_ref.shape} and generated {x_gen.shape}: same columns")
@@ -182,7 +184,7 @@ def classifier_metric(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seeding.torch_seed(seed, *identity, "init"))
         model = build_network(x_tr.shape[1], config).to(device)
-    optim = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optim = adam(model.parameters(), lr=config.lr)
     y_t = torch.as_tensor(y_tr, dtype=torch.float64, device=device)
     w_t = torch.as_tensor(w_tr, dtype=torch.float64, device=device)
 

@@ -24,7 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..core.config import from_mapping
-from ..core.nets import init_linear_layers, mlp
+from ..core.nets import adam, init_linear_layers, mlp
 from .weights import balanced_weights
 
 log = logging.getLogger("ganplify.dctr")
@@ -137,7 +137,7 @@ def train_classifier(
     model.scale.copy_(torch.from_numpy(np.where(std > 0, std, 1.0)))
     device = torch.device(device)
     model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    opt = adam(model.parameters(), lr=config.lr)
     xt, yt, wt = (torch.from_numpy(a).to(device) for a in (x, y, w))
     train_t = torch.from_numpy(train).to(device)
     val_t = torch.from_numpy(val).to(device)

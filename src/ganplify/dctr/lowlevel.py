@@ -34,7 +34,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..core.config import from_mapping
-from ..core.nets import init_linear_layers
+from ..core.nets import adam, init_linear_layers
 
 log = logging.getLogger("ganplify.dctr")
 
@@ -157,7 +157,7 @@ def train_network(
     flip = cfg.flip and isinstance(model, ShowerCNN)
     init_network(model, gen)
     model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    opt = adam(model.parameters(), lr=cfg.lr)
     losses = []
     for epoch in range(cfg.epochs):
         model.train()

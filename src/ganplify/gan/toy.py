@@ -25,7 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..core.config import from_mapping
-from ..core.nets import init_linear_layers, mlp
+from ..core.nets import adam, init_linear_layers, mlp
 
 log = logging.getLogger("ganplify.gan")
 
@@ -85,8 +85,8 @@ def train_toy_gan(
     device = torch.device(device)
     model.to(device)
     data = ((torch.from_numpy(x).to(device)) - model.mean) / model.std
-    opt_g = torch.optim.Adam(model.G.parameters(), lr=cfg.lr, betas=cfg.betas)
-    opt_d = torch.optim.Adam(model.D.parameters(), lr=cfg.lr, betas=cfg.betas)
+    opt_g = adam(model.G.parameters(), lr=cfg.lr, betas=cfg.betas)
+    opt_d = adam(model.D.parameters(), lr=cfg.lr, betas=cfg.betas)
     n, b = len(data), cfg.batch_size
     history = torch.empty(cfg.iterations, 2)
     for it in range(cfg.iterations):

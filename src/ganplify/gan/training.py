@@ -38,6 +38,7 @@ from torch.nn import functional as F
 
 from ..core import checkpoint
 from ..core.config import from_mapping
+from ..core.nets import adam
 from .models import (
     Discriminator,
     GanArchitecture,
@@ -206,8 +207,8 @@ class GanTrainer(checkpoint.Resumable):
         opt_kw = {"betas": train.betas}
         if on_cuda:
             opt_kw |= {"fused": True, "capturable": True}
-        self.opt_g = torch.optim.Adam(self._g_params, lr=self._lr_value(train.lr), **opt_kw)
-        self.opt_d = torch.optim.Adam(self._d_params, lr=self._lr_value(train.lr), **opt_kw)
+        self.opt_g = adam(self._g_params, lr=self._lr_value(train.lr), **opt_kw)
+        self.opt_d = adam(self._d_params, lr=self._lr_value(train.lr), **opt_kw)
         self.epoch = 0
         self._history: list[np.ndarray] = []  # per epoch: (2, K) mean D loss, mean G loss
         self._pending: list[torch.Tensor] = []  # the same, not yet copied from the device
