@@ -16,6 +16,9 @@ rule train_shower_generator:
         "logs/calorimeter/{calo}/train_generator/{ntrain}.log",
     benchmark:
         "results/benchmarks/calorimeter/{calo}/train_generator/{ntrain}.tsv"
+    # it heads the longest chain of the calorimeter study (generation, observables, DCTR, judges,
+    # summary): started first among the ready jobs, it does not leave that chain to the end
+    priority: 10
     conda:
         "../envs/gpu.yaml"
     threads: config["runtime"]["threads"]["generator"]
