@@ -39,6 +39,7 @@ Every module, by part:
 - :mod:`ganplify.amplification.saturation`   where a generator's error curve saturates
 - :mod:`ganplify.amplification.observables`  N_eq of a sample's observables (a shower generator)
 - :mod:`ganplify.amplification.forecast`     amplification forecast from a bootstrap ensemble
+- :mod:`ganplify.amplification.unbinned`     the unbinned route: Cramér–von Mises N_eq
 - :mod:`ganplify.amplification.tables`       rows of every table, with the CSV column contracts
 - :mod:`ganplify.amplification.figures`      the GANplifying figures
 - :mod:`ganplify.dctr.classifiers`  the classifier kinds (boosted, mlp): settings and training
