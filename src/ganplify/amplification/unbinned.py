@@ -16,11 +16,12 @@ half-lines (x ≤ t) in place of cells: ∫ F(1 − F) dF = 1/6 plays the role o
 
 Without the truth, B members trained on bootstrap resamples of the n_train training events give,
 at L points t_l equally spaced in the members' pooled distribution, the members' mean F̂(t_l), their
-spread σ²(t_l) (generation noise removed as in :mod:`.forecast`), and
+spread σ²(t_l) (generation noise removed as in :mod:`ganplify.amplification.forecast`), and
 
     N_eq(M) = A / (1/L Σ_l [σ²(t_l) + F̂(t_l)(1 − F̂(t_l))/M]),   A = 1/L Σ_l F̂(1 − F̂) → 1/6,
 
-with the member-bootstrap interval of :func:`.forecast.forecast_amplification`. It assumes and
+with the member-bootstrap interval of
+:func:`ganplify.amplification.forecast.forecast_amplification`. It assumes and
 cannot see what the binned forecast assumes and cannot see: a bias the members share.
 """
 
@@ -99,9 +100,14 @@ def forecast_unbinned(
         is removed.
     n_points : int
         The L points t_l: the (l + ½)/L quantiles of the members' pooled events.
+    n_resamples, confidence_level
+        Member-bootstrap replicas and the central interval's probability.
 
-    Returns an :class:`.forecast.AmplificationForecast` whose "cells" are the L half-lines
-    x ≤ t_l (``p_hat``: F̂(t_l)); its mis-specification term is NaN (no truth)."""
+    Returns
+    -------
+    ganplify.amplification.forecast.AmplificationForecast
+        Its "cells" are the L half-lines x ≤ t_l (``p_hat``: F̂(t_l)); its mis-specification
+        term is NaN (no truth)."""
     members = [np.asarray(x, dtype=float).ravel() for x in member_events]
     if len(members) < 2 or any(x.size < 2 for x in members):
         raise ValueError("forecast_unbinned needs B >= 2 members of >= 2 events each")
