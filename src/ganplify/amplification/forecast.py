@@ -203,6 +203,23 @@ def forecast_amplification(
         if np.any(n_ev < 2):
             raise ValueError(f"n_member_events must be >= 2 per member, got {n_member_events!r}")
 
+    truth = None
+    if truth_probs is not None:
+        truth = np.asarray(truth_probs, dtype=float)
+        if truth.shape != (k,):
+            raise ValueError(
+                f"truth_probs must have one probability per cell ({k}), got {truth.shape}"
+            )
+    return _forecast(
+        f, n_ev, g, m, int(n_train), rng, int(n_resamples), float(confidence_level), truth
+    )
+
+
+def _forecast(f, n_ev, g, m, n_train, rng, n_resamples, confidence_level, truth=None):
+    """The forecast of validated member fractions ``f`` (B, K) with their events ``n_ev`` (None:
+    exact), cell-grid labels ``g`` and M values ``m``: moments, per-cell N_eq, the member
+    bootstrap's interval and, with ``truth``, the mis-specification term."""
+    b = f.shape[0]
     p_hat, raw, gen_noise, p_hat_noise, a = _moments(f, n_ev, g)
     a = float(a)
     spread = raw - gen_noise
@@ -214,28 +231,22 @@ def forecast_amplification(
         cells = pq[None, :] / (np.maximum(spread, 0.0)[None, :] + pq[None, :] * inv_m[:, None])
 
     # the member bootstrap, vectorised over replicas in batches of ~10^7 numbers
-    mse_rep = np.empty((int(n_resamples), m.size))
-    a_rep = np.empty(int(n_resamples))
-    step = max(1, 10_000_000 // (b * k))
-    for lo_r in range(0, int(n_resamples), step):
-        r = slice(lo_r, min(lo_r + step, int(n_resamples)))
+    mse_rep = np.empty((n_resamples, m.size))
+    a_rep = np.empty(n_resamples)
+    step = max(1, 10_000_000 // (b * f.shape[1]))
+    for lo_r in range(0, n_resamples, step):
+        r = slice(lo_r, min(lo_r + step, n_resamples))
         pick = rng.integers(0, b, (r.stop - r.start, b))
         ph, rw, gn, _, a_rep[r] = _moments(f[pick], None if n_ev is None else n_ev[pick], g)
         mse_rep[r] = _mse(rw * b / (b - 1.0) - gn, ph, g, m)
     lo, hi = _interval(a_rep, mse_rep, confidence_level)
 
     misspec = float("nan")
-    truth = None
-    if truth_probs is not None:
-        truth = np.asarray(truth_probs, dtype=float)
-        if truth.shape != (k,):
-            raise ValueError(
-                f"truth_probs must have one probability per cell ({k}), got {truth.shape}"
-            )
+    if truth is not None:
         excess = (p_hat - truth) ** 2 - spread * (1.0 + 1.0 / b) - p_hat_noise
         misspec = float(_group_mean(excess, g).sum())
     return AmplificationForecast(
-        n_train=int(n_train),
+        n_train=n_train,
         n_members=b,
         n_generated=m,
         groups=g,
@@ -250,7 +261,7 @@ def forecast_amplification(
         n_equiv_cells=cells,
         mse_replicas=mse_rep,
         noise_replicas=a_rep,
-        confidence_level=float(confidence_level),
+        confidence_level=confidence_level,
         truth_probs=truth,
         misspecification=misspec,
     )

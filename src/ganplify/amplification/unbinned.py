@@ -31,7 +31,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .forecast import AmplificationForecast, _interval, _moments, _mse, _ratio
+from .forecast import AmplificationForecast, _forecast
 
 
 def cramer_von_mises(u, weights=None) -> float:
@@ -118,46 +118,17 @@ def forecast_unbinned(
     m = np.atleast_1d(np.asarray(n_generated, dtype=float))
     if m.ndim != 1 or m.size == 0 or np.any(m <= 0) or np.any(np.isnan(m)):
         raise ValueError(f"n_generated must be positive numbers of events, got {n_generated!r}")
-    b = len(members)
     pooled = np.concatenate(members)
     t = np.quantile(pooled, (np.arange(int(n_points)) + 0.5) / int(n_points))
     f = np.stack([np.searchsorted(np.sort(x), t, side="right") / x.size for x in members])
     n_ev = None if exact else np.array([x.size for x in members], dtype=float)
-    g = np.zeros(t.size, dtype=int)
-
-    p_hat, raw, gen_noise, _, a = _moments(f, n_ev, g)
-    a = float(a)
-    spread = raw - gen_noise
-    mse = _mse(spread, p_hat, g, m)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv_m = np.where(np.isinf(m), 0.0, 1.0 / m)
-        pq = p_hat * (1.0 - p_hat)
-        points = pq[None, :] / (np.maximum(spread, 0.0)[None, :] + pq[None, :] * inv_m[:, None])
-    # the member bootstrap, as the binned forecast's: in batches of ~10^7 numbers
-    mse_rep = np.empty((int(n_resamples), m.size))
-    a_rep = np.empty(int(n_resamples))
-    step = max(1, 10_000_000 // (b * t.size))
-    for lo_r in range(0, int(n_resamples), step):
-        r = slice(lo_r, min(lo_r + step, int(n_resamples)))
-        pick = rng.integers(0, b, (r.stop - r.start, b))
-        ph, rw, gn, _, a_rep[r] = _moments(f[pick], None if n_ev is None else n_ev[pick], g)
-        mse_rep[r] = _mse(rw * b / (b - 1.0) - gn, ph, g, m)
-    lo, hi = _interval(a_rep, mse_rep, confidence_level)
-    return AmplificationForecast(
-        n_train=int(n_train),
-        n_members=b,
-        n_generated=m,
-        groups=g,
-        p_hat=p_hat,
-        spread=spread,
-        generation_noise=gen_noise,
-        noise_scale=a,
-        mse=mse,
-        n_equiv=_ratio(a, mse),
-        n_equiv_lo=lo,
-        n_equiv_hi=hi,
-        n_equiv_cells=points,
-        mse_replicas=mse_rep,
-        noise_replicas=a_rep,
-        confidence_level=float(confidence_level),
+    return _forecast(
+        f,
+        n_ev,
+        np.zeros(t.size, dtype=int),
+        m,
+        int(n_train),
+        rng,
+        int(n_resamples),
+        float(confidence_level),
     )
