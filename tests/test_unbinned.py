@@ -83,6 +83,16 @@ def test_the_empirical_distribution_is_forecast_to_be_worth_its_n_events(n_event
 def test_bad_inputs_are_named():
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         cramer_von_mises([0.2, 1.5])
+    with pytest.raises(ValueError, match="finite non-negative weight"):
+        cramer_von_mises([0.2, 0.5], [1.0, np.nan])
+    with pytest.raises(ValueError, match="confidence_level"):
+        forecast_unbinned(
+            [np.arange(5.0), np.arange(5.0) + 1],
+            5,
+            [10],
+            rng=np.random.default_rng(0),
+            confidence_level=1.0,
+        )
     with pytest.raises(ValueError, match="B >= 2 members"):
         forecast_unbinned([np.arange(5.0)], 5, [10], rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="prefix sizes"):

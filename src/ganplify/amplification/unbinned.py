@@ -11,7 +11,7 @@ so that a generator whose M events have a mean W² over training samples is wort
 
     N_eq(M) = 1 / (6 · mean W²)
 
-truth events — the equal-probability cells of §1.3 in the limit of infinitely many cells, with
+truth events — the analogue of §1.3's equal-probability cells, with
 half-lines (x ≤ t) in place of cells: ∫ F(1 − F) dF = 1/6 plays the role of (K − 1)/K².
 
 Without the truth, B members trained on bootstrap resamples of the n_train training events give,
@@ -46,8 +46,8 @@ def cramer_von_mises(u, weights=None) -> float:
     if np.any(~np.isfinite(u)) or u.min() < 0.0 or u.max() > 1.0:
         raise ValueError("cramer_von_mises: the values F(x) must lie in [0, 1]")
     w = np.ones_like(u) if weights is None else np.asarray(weights, dtype=float).ravel()
-    if w.shape != u.shape or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError("cramer_von_mises: one non-negative weight per event, not all zero")
+    if w.shape != u.shape or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError("cramer_von_mises: one finite non-negative weight per event, not all zero")
     order = np.argsort(u, kind="stable")
     edges = np.concatenate([[0.0], u[order], [1.0]])
     level = np.concatenate([[0.0], np.cumsum(w[order]) / w.sum()])  # F̂ on [edges_i, edges_i+1)
@@ -118,6 +118,8 @@ def forecast_unbinned(
     m = np.atleast_1d(np.asarray(n_generated, dtype=float))
     if m.ndim != 1 or m.size == 0 or np.any(m <= 0) or np.any(np.isnan(m)):
         raise ValueError(f"n_generated must be positive numbers of events, got {n_generated!r}")
+    if not 0.0 < confidence_level < 1.0:
+        raise ValueError(f"confidence_level must be in (0, 1), got {confidence_level}")
     pooled = np.concatenate(members)
     t = np.quantile(pooled, (np.arange(int(n_points)) + 0.5) / int(n_points))
     f = np.stack([np.searchsorted(np.sort(x), t, side="right") / x.size for x in members])
